@@ -1,0 +1,1 @@
+"""Spike encoders: values and signals to spike trains ``[T, ...]`` and back."""

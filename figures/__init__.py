@@ -1,0 +1,1 @@
+"""One small script per paper figure, sharing one runner."""

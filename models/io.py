@@ -1,0 +1,91 @@
+"""Model files: spec + weights in safetensors, loaded without executing code.
+
+A model file holds tensors ``W0, W1, ...`` (``[post, pre]``, as the spec's
+``weight_shapes``) and string metadata: ``format`` (``spikesynth-model``),
+``kind`` (``snn`` or ``ann``), ``spec`` (the spec's JSON) and ``extra`` (JSON).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .spec import NetworkSpec
+
+FORMAT = "spikesynth-model"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path next to ``path``; on success it replaces ``path``
+    in one rename, on error it is removed and ``path`` is left untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def save_model(path: str | os.PathLike, spec: NetworkSpec, weights: list[torch.Tensor], kind: str = "snn",
+               extra: dict | None = None) -> Path:
+    """Write spec + weights (``[post, pre]`` each) to a safetensors file, atomically."""
+    check_weights(spec, weights, source="weights to save")
+    tensors = {f"W{i}": torch.as_tensor(w).detach().cpu().contiguous() for i, w in enumerate(weights)}
+    meta = {"format": FORMAT, "kind": kind, "spec": spec.to_json(), "extra": json.dumps(extra or {})}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+    return Path(path)
+
+
+def check_weights(spec: NetworkSpec, weights: list[torch.Tensor], source: str) -> None:
+    """Raise ValueError unless ``weights`` match the spec's layer shapes and are finite."""
+    shapes = spec.weight_shapes()
+    if len(weights) != len(shapes):
+        raise ValueError(f"{source}: spec {list(spec.sizes)} needs {len(shapes)} weight matrices, found {len(weights)}")
+    for i, (w, shape) in enumerate(zip(weights, shapes)):
+        if tuple(w.shape) != shape:
+            raise ValueError(f"{source}: W{i} has shape {list(w.shape)} but spec {list(spec.sizes)} "
+                             f"needs {list(shape)} — is this a model for another architecture?")
+        if not bool(torch.isfinite(torch.as_tensor(w)).all()):
+            raise ValueError(f"{source}: W{i} contains NaN or infinite values")
+
+
+def load_model(path: str | os.PathLike, kind: str | None = None):
+    """Read a model file. Returns ``(spec, weights, meta)``; ``weights`` is a list
+    of ``[post, pre]`` tensors, ``meta`` has ``kind`` and ``extra``. Raises
+    ValueError for a file that is not a spikesynth model or disagrees with its spec."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file not found: {path}")
+    try:
+        tensors = load_file(str(path))
+        with open(path, "rb") as fh:
+            header_len = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(header_len))
+    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable safetensors model file ({exc})") from None
+    meta = header.get("__metadata__", {})
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a spikesynth model file (format {meta.get('format')!r})")
+    if kind is not None and meta.get("kind") != kind:
+        raise ValueError(f"{path}: holds a {meta.get('kind')!r} model, expected {kind!r}")
+    spec = NetworkSpec.from_json(meta.get("spec", ""))
+    names = sorted(tensors, key=lambda k: int(k[1:]) if k[1:].isdigit() else -1)
+    if any(not (n.startswith("W") and n[1:].isdigit()) for n in names):
+        raise ValueError(f"{path}: unexpected tensors {names}")
+    weights = [tensors[n] for n in names]
+    check_weights(spec, weights, source=str(path))
+    return spec, weights, {"kind": meta.get("kind"), "extra": json.loads(meta.get("extra", "{}"))}

@@ -1,0 +1,154 @@
+"""The network spec: the single source of truth for the mirror and the Brian2 network.
+
+Everything about the neuron (leak, threshold, reset, clipping, time step, update
+order) lives here once. The torch mirror (``models.torch_snn``), the Brian2
+network (``models.brian_snn``) and model files (``models.io``) all read it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+SPEC_VERSION = 1
+RESETS = ("zero",)
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class NeuronSpec:
+    """Discrete-time LIF neuron of the paper, per step:
+
+    ``V = min((1 - alpha) * V + I, v_th)`` (the ``min`` only when ``clip``),
+    spike where ``V >= v_th``, then ``V = 0`` where it spiked (``reset='zero'``).
+
+    alpha: leak per time step (dt / tau), in [0, 1); 0 is a non-leaky IF neuron.
+    v_th: firing threshold (dimensionless membrane units), > 0.
+    """
+
+    alpha: float = 0.1
+    v_th: float = 1.0
+    reset: str = "zero"
+    clip: bool = True
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.alpha, (int, float)) and math.isfinite(self.alpha) and 0.0 <= self.alpha < 1.0,
+               f"alpha must be a number in [0, 1), got {self.alpha!r}")
+        _check(isinstance(self.v_th, (int, float)) and math.isfinite(self.v_th) and self.v_th > 0,
+               f"v_th must be a finite number > 0, got {self.v_th!r}")
+        _check(self.reset in RESETS, f"reset must be one of {RESETS}, got {self.reset!r}")
+        _check(isinstance(self.clip, bool), f"clip must be true or false, got {self.clip!r}")
+
+    @property
+    def decay(self) -> float:
+        """Membrane decay factor per step, ``1 - alpha`` (dimensionless)."""
+        return 1.0 - self.alpha
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """Which encoder turns the input values into spikes, and its parameters
+    (for ``poisson``: ``max_rate`` in Hz; ``dt`` comes from the network spec)."""
+
+    name: str = "poisson"
+    params: dict = field(default_factory=lambda: {"max_rate": 300.0})
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.name, str) and self.name, f"encoder name must be a non-empty string, got {self.name!r}")
+        _check(isinstance(self.params, dict), f"encoder params must be a mapping, got {type(self.params).__name__}")
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A feed-forward spiking network.
+
+    sizes: neurons per layer, input first, e.g. ``(784, 196, 784)``.
+    dt: simulation time step in seconds (the paper: 1e-3).
+    steps: time steps per presentation (T).
+    All layers update within the same step: the spikes of layer l at step t
+    drive layer l+1 at step t (no synaptic delay).
+    """
+
+    sizes: tuple = (784, 196, 784)
+    neuron: NeuronSpec = field(default_factory=NeuronSpec)
+    dt: float = 1e-3
+    steps: int = 15
+    encoder: EncoderSpec = field(default_factory=EncoderSpec)
+
+    def __post_init__(self) -> None:
+        sizes = tuple(self.sizes) if isinstance(self.sizes, (list, tuple)) else self.sizes
+        object.__setattr__(self, "sizes", sizes)
+        _check(isinstance(sizes, tuple) and len(sizes) >= 2,
+               f"sizes must list at least two layer sizes (input and output), got {self.sizes!r}")
+        for n in sizes:
+            _check(isinstance(n, int) and not isinstance(n, bool) and n > 0,
+                   f"every layer size must be a positive integer, got {sizes!r}")
+        _check(isinstance(self.dt, (int, float)) and math.isfinite(self.dt) and self.dt > 0,
+               f"dt must be a positive number of seconds, got {self.dt!r}")
+        _check(isinstance(self.steps, int) and not isinstance(self.steps, bool) and self.steps > 0,
+               f"steps must be a positive integer, got {self.steps!r}")
+        _check(isinstance(self.neuron, NeuronSpec), "neuron must be a NeuronSpec")
+        _check(isinstance(self.encoder, EncoderSpec), "encoder must be an EncoderSpec")
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (``len(sizes) - 1``)."""
+        return len(self.sizes) - 1
+
+    def weight_shapes(self) -> list[tuple[int, int]]:
+        """Shape of each weight matrix, ``[post, pre]`` (as ``torch.nn.Linear``)."""
+        return [(self.sizes[i + 1], self.sizes[i]) for i in range(self.n_layers)]
+
+    def with_(self, **changes: Any) -> "NetworkSpec":
+        """A copy with some fields replaced (validated again)."""
+        return replace(self, **changes)
+
+    # --- serialisation -------------------------------------------------
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["sizes"] = list(self.sizes)
+        d["version"] = SPEC_VERSION
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetworkSpec":
+        _check(isinstance(d, dict), f"a network spec must be a JSON object, got {type(d).__name__}")
+        d = dict(d)
+        version = d.pop("version", SPEC_VERSION)
+        _check(version == SPEC_VERSION, f"unsupported spec version {version!r} (this spikesynth reads {SPEC_VERSION})")
+        known = {"sizes", "neuron", "dt", "steps", "encoder"}
+        unknown = set(d) - known
+        _check(not unknown, f"unknown field(s) in network spec: {sorted(unknown)}")
+        try:
+            neuron = NeuronSpec(**d.pop("neuron", {}))
+            encoder = EncoderSpec(**d.pop("encoder", {}))
+        except TypeError as exc:
+            raise ValueError(f"malformed network spec: {exc}") from None
+        return cls(neuron=neuron, encoder=encoder, **d)
+
+    @classmethod
+    def from_json(cls, text: str) -> "NetworkSpec":
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"network spec is not valid JSON: {exc}") from None
+        return cls.from_dict(d)
+
+
+def autoencoder_spec(dataset: str = "mnist", hidden: int = 196, steps: int = 15, alpha: float = 0.1,
+                     max_rate: float | None = None) -> NetworkSpec:
+    """The paper's 784-hidden-784 spiking autoencoder. max_rate defaults to
+    300 Hz for MNIST and 500 Hz for Fashion-MNIST (the official code)."""
+    if max_rate is None:
+        max_rate = 500.0 if dataset == "fashion-mnist" else 300.0
+    return NetworkSpec(sizes=(784, hidden, 784), neuron=NeuronSpec(alpha=alpha), steps=steps,
+                       encoder=EncoderSpec("poisson", {"max_rate": float(max_rate)}))

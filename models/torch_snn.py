@@ -1,0 +1,98 @@
+"""The PyTorch mirror of the spec's LIF network.
+
+Time is the leading axis: input spikes are ``[T, batch, N_in]``; every layer
+returns spikes and pre-reset membrane potentials ``[T, batch, N_layer]``.
+The Brian2 network in ``models.brian_snn`` must give the same spikes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .spec import NetworkSpec, NeuronSpec
+
+
+def lif_step(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec):
+    """One LIF step for a layer.
+
+    v: membrane potential after the previous step's reset, ``[batch, N]``.
+    current: summed synaptic input of this step, ``[batch, N]``.
+    Returns ``(v_pre, spikes, v_next)``: the pre-reset potential (clipped at
+    ``v_th`` when ``neuron.clip``), the 0/1 spikes (same dtype as ``v``), and the
+    potential after the reset, all ``[batch, N]``.
+    """
+    v_pre = neuron.decay * v + current
+    if neuron.clip:
+        v_pre = torch.clamp(v_pre, max=neuron.v_th)
+    spikes = (v_pre >= neuron.v_th).to(v_pre.dtype)
+    v_next = v_pre * (1.0 - spikes)
+    return v_pre, spikes, v_next
+
+
+def check_spikes(spikes: torch.Tensor, n_in: int, name: str = "input spikes") -> None:
+    """Raise ValueError unless ``spikes`` is a finite 0/1 tensor ``[T, batch, n_in]``."""
+    if not isinstance(spikes, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor [T, batch, {n_in}], got {type(spikes).__name__}")
+    if spikes.dim() != 3 or spikes.shape[-1] != n_in:
+        raise ValueError(f"{name} must have shape [T, batch, {n_in}] for this spec, got {list(spikes.shape)}")
+    if not bool(((spikes == 0) | (spikes == 1)).all()):
+        raise ValueError(f"{name} must contain only 0 and 1")
+
+
+@dataclass
+class Recording:
+    """What a run of the network produced, per weight layer (input excluded).
+
+    spikes[l], v[l]: ``[T, batch, sizes[l + 1]]``; ``v`` is the pre-reset potential.
+    """
+
+    spikes: list
+    v: list
+
+
+def init_weights(spec: NetworkSpec, generator: torch.Generator | None = None, scale: float = 0.1,
+                 dtype: torch.dtype = torch.float32) -> list[torch.Tensor]:
+    """Weights uniform in ``[-scale, scale]`` (the paper: 0.1), one ``[post, pre]`` matrix per layer.
+    Drawn on the CPU so a seed gives the same weights on every device."""
+    return [(torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1).mul_(scale).to(dtype)
+            for shape in spec.weight_shapes()]
+
+
+class SpikingNetwork(torch.nn.Module):
+    """Feed-forward LIF network of a spec; weights ``[post, pre]`` in ``self.weights``."""
+
+    def __init__(self, spec: NetworkSpec, weights: list[torch.Tensor] | None = None,
+                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
+        super().__init__()
+        self.spec = spec
+        if weights is None:
+            weights = init_weights(spec, generator, dtype=dtype)
+        if len(weights) != spec.n_layers:
+            raise ValueError(f"spec has {spec.n_layers} weight layers, got {len(weights)} weight matrices")
+        for i, (w, shape) in enumerate(zip(weights, spec.weight_shapes())):
+            if tuple(w.shape) != shape:
+                raise ValueError(f"weight {i} has shape {list(w.shape)}, the spec needs {list(shape)} ([post, pre])")
+        self.weights = torch.nn.ParameterList(
+            [torch.nn.Parameter(torch.as_tensor(w).to(dtype).clone(), requires_grad=False) for w in weights])
+
+    @torch.no_grad()
+    def forward(self, input_spikes: torch.Tensor) -> Recording:
+        """Run ``[T, batch, sizes[0]]`` 0/1 input spikes through all layers, all
+        layers updating within each step. Returns a ``Recording``."""
+        check_spikes(input_spikes, self.spec.sizes[0])
+        w0 = self.weights[0]
+        x = input_spikes.to(device=w0.device, dtype=w0.dtype)
+        steps, batch = x.shape[0], x.shape[1]
+        neuron = self.spec.neuron
+        vs = [x.new_zeros(batch, n) for n in self.spec.sizes[1:]]
+        out_s = [x.new_empty(steps, batch, n) for n in self.spec.sizes[1:]]
+        out_v = [x.new_empty(steps, batch, n) for n in self.spec.sizes[1:]]
+        for t in range(steps):
+            s = x[t]
+            for layer, w in enumerate(self.weights):
+                v_pre, s, vs[layer] = lif_step(vs[layer], s @ w.T, neuron)
+                out_s[layer][t] = s
+                out_v[layer][t] = v_pre
+        return Recording(spikes=out_s, v=out_v)

@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from models.io import atomic_path, load_model, save_model
+from models.spec import NetworkSpec
+from models.torch_snn import init_weights
+
+
+def test_round_trip(tmp_path):
+    spec = NetworkSpec(sizes=(6, 4, 6), steps=7)
+    w = init_weights(spec, torch.Generator().manual_seed(0))
+    path = save_model(tmp_path / "m.safetensors", spec, w, extra={"note": "x"})
+    spec2, w2, meta = load_model(path, kind="snn")
+    assert spec2 == spec and meta["extra"] == {"note": "x"}
+    assert all(torch.equal(a, b) for a, b in zip(w, w2))
+
+
+def test_refuses_other_architecture(tmp_path):
+    spec = NetworkSpec(sizes=(6, 4, 6))
+    path = save_model(tmp_path / "m.safetensors", spec, init_weights(spec))
+    # forge a file whose spec says 5 hidden units but whose weights have 4
+    from safetensors.torch import load_file, save_file
+    tensors = load_file(str(path))
+    save_file(tensors, str(tmp_path / "bad.safetensors"),
+              metadata={"format": "spikesynth-model", "kind": "snn",
+                        "spec": NetworkSpec(sizes=(6, 5, 6)).to_json(), "extra": "{}"})
+    with pytest.raises(ValueError, match="another architecture"):
+        load_model(tmp_path / "bad.safetensors")
+    with pytest.raises(ValueError, match="expected 'ann'"):
+        load_model(path, kind="ann")
+
+
+def test_corrupt_and_missing(tmp_path):
+    bad = tmp_path / "junk.safetensors"
+    bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not a header")
+    with pytest.raises(ValueError, match="junk.safetensors"):
+        load_model(bad)
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "none.safetensors")
+
+
+def test_atomic_path_leaves_old_file_on_error(tmp_path):
+    target = tmp_path / "f.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [target]

@@ -1,0 +1,1 @@
+"""Datasets, losses, metrics, trainers and the command line."""

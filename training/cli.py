@@ -1,0 +1,79 @@
+"""The ``spikesynth`` command line: a thin layer over the Python API.
+
+Each subcommand lives in its own module, which defines
+``configure_<name>(parser)`` (adds the arguments) and ``run_<name>(args) -> int``.
+A subcommand whose module does not exist yet says so and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# (name, module, one-line help)
+COMMANDS = [
+    ("data", "training.cli_data", "find, check and download datasets (info, fetch)"),
+    ("encode", "encoders.cli", "encode values into spike trains and back; --list shows the encoders"),
+    ("train", "training.cli_train", "train a spiking autoencoder or audiocoder (or an ANN baseline)"),
+    ("evaluate", "training.cli_train", "evaluate a model file on a dataset split (Spike-MSE, pixel MSE)"),
+    ("simulate", "models.cli", "run a model file in Brian2 (numpy, cython or cpp_standalone)"),
+    ("compare", "models.cli", "run the same input spikes through the mirror and Brian2 and compare"),
+    ("synthesize", "training.cli_audio", "synthesize an image from a spoken-digit WAV file"),
+    ("figures", "figures.cli", "regenerate the paper's figures and Table 1"),
+    ("demo", "training.cli_demo", "a quick offline demo on the bundled MNIST sample"),
+]
+
+
+def _not_built(name: str):
+    def run(args) -> int:
+        print(f"spikesynth {name}: not built yet in this version", file=sys.stderr)
+        return 2
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="spikesynth",
+        description="Spiking autoencoders and audio-to-image synthesis (Roy, Panda & Roy 2019) "
+                    "with a PyTorch mirror and exact Brian2 networks.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name, help_text in COMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            module = None
+        configure = getattr(module, f"configure_{name}", None)
+        run = getattr(module, f"run_{name}", None)
+        if configure is None or run is None:
+            p.set_defaults(func=_not_built(name))
+            p.description = f"{help_text} (not built yet)"
+            continue
+        configure(p)
+        p.set_defaults(func=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spikesynth`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"spikesynth {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"spikesynth {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
