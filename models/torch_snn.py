@@ -8,17 +8,26 @@ The Brian2 network in ``models.brian_snn`` must give the same spikes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
 from .spec import NetworkSpec, NeuronSpec
 
 
-def lif_step(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec):
+def heaviside(x: torch.Tensor) -> torch.Tensor:
+    """Spike where ``x = v_pre - v_th >= 0``: 0/1 in the dtype of ``x``."""
+    return (x >= 0).to(x.dtype)
+
+
+def lif_step(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec,
+             spike_fn: Callable[[torch.Tensor], torch.Tensor] = heaviside):
     """One LIF step for a layer.
 
     v: membrane potential after the previous step's reset, ``[batch, N]``.
     current: summed synaptic input of this step, ``[batch, N]``.
+    spike_fn: maps ``v_pre - v_th`` to 0/1 spikes; a surrogate-gradient function
+    (same forward values) makes the step differentiable for BPTT.
     Returns ``(v_pre, spikes, v_next)``: the pre-reset potential (clipped at
     ``v_th`` when ``neuron.clip``), the 0/1 spikes (same dtype as ``v``), and the
     potential after the reset, all ``[batch, N]``.
@@ -26,7 +35,7 @@ def lif_step(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec):
     v_pre = neuron.decay * v + current
     if neuron.clip:
         v_pre = torch.clamp(v_pre, max=neuron.v_th)
-    spikes = (v_pre >= neuron.v_th).to(v_pre.dtype)
+    spikes = spike_fn(v_pre - neuron.v_th)
     v_next = v_pre * (1.0 - spikes)
     return v_pre, spikes, v_next
 

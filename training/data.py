@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.io import wavfile
 
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
 SPLITS = ("train", "test")
@@ -81,3 +83,107 @@ def load_images(name: str, split: str, data_dir: str | os.PathLike | None = None
     if as_float:
         images = images.astype(np.float32) / 255.0
     return images, labels
+
+
+# --- Free Spoken Digit Dataset ---------------------------------------------------
+
+FSDD_SPLITS = ("standard", "stratified")
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One FSDD recording. audio: float32 in [-1, 1], ``[n_samples]`` (mono) or
+    ``[n_samples, channels]``; sample_rate in Hz."""
+
+    audio: np.ndarray
+    sample_rate: int
+    digit: int
+    speaker: str
+    index: int
+    path: Path
+
+
+def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read a WAV file with scipy. Returns float32 audio in [-1, 1] (``[n]`` or
+    ``[n, channels]``) and the sample rate in Hz; ValueError naming the file if unreadable."""
+    path = Path(path)
+    try:
+        rate, data = wavfile.read(path)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: unreadable WAV file ({exc})") from None
+    if np.issubdtype(data.dtype, np.integer):
+        info = np.iinfo(data.dtype)
+        if info.min == 0:  # unsigned 8-bit WAV is offset binary
+            data = data.astype(np.float32) - (info.max + 1) / 2
+            scale = (info.max + 1) / 2
+        else:
+            scale = -float(info.min)
+        audio = data.astype(np.float32) / scale
+    else:
+        audio = data.astype(np.float32)
+    return audio, int(rate)
+
+
+def fsdd_files(data_dir: str | os.PathLike | None = None) -> list[tuple[int, str, int, Path]]:
+    """Every ``{digit}_{speaker}_{index}.wav`` under ``<data_dir>/fsdd/recordings`` (or
+    ``<data_dir>/recordings``, or ``data_dir`` itself), as ``(digit, speaker, index, path)``
+    sorted by digit, speaker, index. Files not named like that raise ValueError."""
+    root = Path(data_dir or os.environ.get("SPIKESYNTH_DATA", "."))
+    for directory in (root / "fsdd" / "recordings", root / "recordings", root):
+        if directory.is_dir() and any(directory.glob("*.wav")):
+            break
+    else:
+        raise FileNotFoundError(f"no FSDD recordings (*.wav) found under {root}: pass the folder that "
+                                f"holds fsdd/recordings/ as data_dir or set SPIKESYNTH_DATA")
+    entries = []
+    for path in directory.glob("*.wav"):
+        parts = path.stem.split("_")
+        if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit():
+            raise ValueError(f"{path}: FSDD file names must be {{digit}}_{{speaker}}_{{index}}.wav")
+        entries.append((int(parts[0]), parts[1], int(parts[2]), path))
+    return sorted(entries)
+
+
+def fsdd_split(entries: list, scheme: str = "standard", seed: int = 0, test_fraction: float = 0.15):
+    """Split FSDD entries ``(digit, speaker, index, ...)`` into train and test index lists.
+
+    ``standard``: indices 0-4 of each speaker and digit are test (the dataset's convention).
+    ``stratified``: a seeded split with ``test_fraction`` of each digit's clips in test
+    (the paper's 85/15 split of TI-46). Returns ``(train_positions, test_positions)``.
+    """
+    if scheme == "standard":
+        test = [i for i, e in enumerate(entries) if e[2] < 5]
+    elif scheme == "stratified":
+        if not 0 < test_fraction < 1:
+            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+        rng = np.random.default_rng(seed)
+        test = []
+        for digit in sorted({e[0] for e in entries}):
+            members = [i for i, e in enumerate(entries) if e[0] == digit]
+            n_test = int(round(test_fraction * len(members)))
+            test.extend(rng.permutation(members)[:n_test].tolist())
+        test.sort()
+    else:
+        raise ValueError(f"scheme must be one of {FSDD_SPLITS}, got {scheme!r}")
+    test_set = set(test)
+    return [i for i in range(len(entries)) if i not in test_set], test
+
+
+def load_fsdd(data_dir: str | os.PathLike | None = None, split: str | None = None, scheme: str = "standard",
+              seed: int = 0, test_fraction: float = 0.15) -> list[Clip]:
+    """Load the Free Spoken Digit Dataset as a list of ``Clip``.
+
+    split: ``None`` (all clips), ``train`` or ``test`` under ``scheme``
+    (see ``fsdd_split``). An unreadable WAV raises ValueError naming the file.
+    """
+    entries = fsdd_files(data_dir)
+    if split is not None:
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS} or None, got {split!r}")
+        train, test = fsdd_split(entries, scheme, seed, test_fraction)
+        entries = [entries[i] for i in (train if split == "train" else test)]
+    clips = []
+    for digit, speaker, index, path in entries:
+        audio, rate = read_wav(path)
+        clips.append(Clip(audio, rate, digit, speaker, index, path))
+    return clips
