@@ -132,7 +132,9 @@ def test_image_and_label_counts_must_agree(tmp_path, isolated_data):
         load_images("mnist", "test", tmp_path)
 
 
-def test_bad_arguments():
+def test_bad_arguments(tmp_path):
+    with pytest.raises(FileNotFoundError, match="data_dir .* must be an existing folder"):
+        load_images("mnist", "test", tmp_path / "typo")
     with pytest.raises(ValueError, match="dataset must be one of"):
         load_images("cifar10", "test")
     with pytest.raises(ValueError, match="split must be one of"):
@@ -165,7 +167,7 @@ def test_a_folder_named_for_one_dataset_is_not_used_for_another(tmp_path, isolat
 def test_missing_dataset_offline_names_files_and_fixes(tmp_path, isolated_data):
     for download in (False, True):
         with pytest.raises(FileNotFoundError) as info:
-            load_images("fashion-mnist", "train", tmp_path / "nowhere", download=download)
+            load_images("fashion-mnist", "train", tmp_path, download=download)
         msg = str(info.value)
         for needle in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "--data-dir", "SPIKESYNTH_DATA",
                        "spikesynth data fetch fashion-mnist", "dataset-fashion-mnist", str(tmp_path / "cache")):

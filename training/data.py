@@ -14,7 +14,6 @@ import numpy as np
 from scipy.io import wavfile
 
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
-DATASETS = (*IMAGE_DATASETS, "fsdd")
 SPLITS = ("train", "test")
 _PREFIX = {"train": "train", "test": "t10k"}
 
@@ -76,10 +75,13 @@ def cache_dir() -> Path:
 
 
 def _roots(data_dir: str | os.PathLike | None) -> list[tuple[str, Path]]:
-    """The user-named roots in search order: the argument, then ``$SPIKESYNTH_DATA``."""
+    """The user-named roots in search order: the argument (which must exist), then ``$SPIKESYNTH_DATA``."""
     roots = []
     if data_dir is not None and str(data_dir) != "":
-        roots.append(("--data-dir", Path(data_dir).expanduser()))
+        root = Path(data_dir).expanduser()
+        if not root.is_dir():
+            raise FileNotFoundError(f"data_dir (--data-dir) must be an existing folder, got {str(data_dir)!r}")
+        roots.append(("--data-dir", root))
     if os.environ.get("SPIKESYNTH_DATA"):
         roots.append(("SPIKESYNTH_DATA", Path(os.environ["SPIKESYNTH_DATA"]).expanduser()))
     return roots
@@ -93,8 +95,8 @@ def search_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list[tu
     then ``/usr/share/datasets/fashion-mnist`` (Debian package, Fashion-MNIST only);
     then the user cache ``<cache_dir()>/<name>/``.
     """
-    if name not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS}, got {name!r}")
+    if name not in IMAGE_DATASETS:
+        raise ValueError(f"dataset must be one of {IMAGE_DATASETS}, got {name!r}")
     dirs = []
     for source, root in _roots(data_dir):
         dirs.append((source, root / name))
