@@ -130,6 +130,9 @@ def test_image_and_label_counts_must_agree(tmp_path, isolated_data):
     (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.array([1, 2, 3]))))
     with pytest.raises(ValueError, match="2 images but .*t10k-labels-idx1-ubyte.gz has 3 labels"):
         load_images("mnist", "test", tmp_path)
+    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.array([1, 12]))))
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz: labels must be 0-9, found 12"):
+        load_images("mnist", "test", tmp_path)
 
 
 def test_bad_arguments(tmp_path):

@@ -12,22 +12,24 @@ FETCHABLE = ("mnist", "fashion-mnist")
 
 def configure_data(parser: argparse.ArgumentParser) -> None:
     """Add the ``info`` and ``fetch`` actions, each with ``--data-dir``."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", metavar="DIR",
-                        help="folder holding mnist/, fashion-mnist/, fsdd/ (searched before $SPIKESYNTH_DATA, "
-                             "/usr/share/datasets/fashion-mnist and the user cache)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    info = actions.add_parser("info", parents=[common], help="where each dataset was found, counts, checksums",
+    info = actions.add_parser("info", help="where each dataset was found, counts, checksums",
                               description="Show where each dataset was found, how many items it has and whether "
                                           "its files match the canonical checksums.")
+    info.add_argument("--data-dir", metavar="DIR",
+                      help="folder holding mnist/, fashion-mnist/, fsdd/ (searched before $SPIKESYNTH_DATA, "
+                           "/usr/share/datasets/fashion-mnist and the user cache)")
     info.add_argument("--quick", action="store_true",
                       help="only locate the files and read their headers (skip checksums and WAV reads)")
     info.add_argument("--json", action="store_true", help="print the report as JSON")
-    fetch = actions.add_parser("fetch", parents=[common], help="download and verify MNIST / Fashion-MNIST",
+    fetch = actions.add_parser("fetch", help="download and verify MNIST / Fashion-MNIST",
                                description="Download the canonical .gz files, verify their MD5 and save them in "
                                            "the user cache (or in DIR/<name>/ with --data-dir).")
     fetch.add_argument("names", nargs="*", metavar="NAME", default=list(FETCHABLE),
                        help=f"datasets to fetch: {', '.join(FETCHABLE)} (default: both)")
+    fetch.add_argument("--data-dir", metavar="DIR",
+                       help="download into DIR/<name>/ instead of the user cache (DIR is also searched first "
+                            "for a copy that is already there)")
     fetch.add_argument("--force", action="store_true",
                        help="download even when the dataset is already available somewhere")
     fetch.add_argument("--timeout", type=float, default=30.0, metavar="S", help="network timeout in seconds")
