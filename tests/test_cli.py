@@ -37,8 +37,10 @@ def test_data_info_json_quick(data_dir, isolated_data, capsys):
     assert cli.main(["data", "info", "--data-dir", str(data_dir), "--quick", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [(e["dataset"], e.get("split")) for e in report] == [
-        ("mnist", "train"), ("mnist", "test"), ("fashion-mnist", "train"), ("fashion-mnist", "test"), ("fsdd", None)]
-    assert all(e["found"] and e["source"] == "--data-dir" for e in report)
+        ("mnist", "train"), ("mnist", "test"), ("fashion-mnist", "train"), ("fashion-mnist", "test"), ("fsdd", None),
+        ("mnist-sample", None)]
+    assert all(e["found"] and e["source"] == "--data-dir" for e in report[:5])
+    assert report[5]["count"] == {"train": 1000, "test": 1000}
     assert report[1]["count"] == 10000 and "status" not in report[1]["files"][0]
 
 

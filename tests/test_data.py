@@ -12,8 +12,8 @@ from scipy.io import wavfile
 import training.catalog as catalog
 from training import data as D
 from training.catalog import Canonical, DownloadError, checksum_status, fetch
-from training.data import (fsdd_files, fsdd_split, load_fsdd, load_images, load_sample, locate_images, read_idx,
-                           read_wav, search_dirs)
+from training.data import (fsdd_files, fsdd_split, idx_dims, load_fsdd, load_images, load_sample, locate_images,
+                           read_idx, read_wav, search_dirs)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -100,6 +100,14 @@ def test_bad_magic_and_dimensions(tmp_path):
     assert read_idx(good, 1).tolist() == [0, 1, 2]
 
 
+def test_idx_dims_reads_only_the_header(tmp_path):
+    path = tmp_path / "a-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros((4, 2, 3)))[:20]))     # header + 4 pixel bytes
+    assert idx_dims(path, 3) == [4, 2, 3]
+    with pytest.raises(ValueError, match="a-idx3-ubyte.gz: IDX file has 3 dimensions, expected 1"):
+        idx_dims(path, 1)
+
+
 def test_truncated_idx_is_an_error_naming_the_file(tmp_path, isolated_data):
     write_tiny_mnist(tmp_path / "mnist")
     path = tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz"
@@ -147,8 +155,8 @@ def test_bad_arguments(tmp_path):
 # --- search order -----------------------------------------------------------------------
 
 def test_search_order(tmp_path, isolated_data, monkeypatch):
-    for folder in ("arg/fashion-mnist", "env/fashion-mnist", "debian/fashion-mnist", "cache/spikesynth/data/fashion-mnist"):
-        write_tiny_mnist(tmp_path / folder)
+    for folder in ("arg", "env", "debian", "cache/spikesynth/data"):
+        write_tiny_mnist(tmp_path / folder / "fashion-mnist")
     monkeypatch.setenv("SPIKESYNTH_DATA", str(tmp_path / "env"))
     assert locate_images("fashion-mnist", "test", tmp_path / "arg").source == "--data-dir"
     assert locate_images("fashion-mnist", "test").source == "SPIKESYNTH_DATA"
@@ -219,13 +227,14 @@ def test_download_verifies_and_falls_back_to_the_next_mirror(tmp_path, isolated_
     assert sorted(p.name for p in cached.iterdir()) == sorted(files)
     assert len(calls) == 4 and "storage.googleapis.com" in calls[1]
     serve(monkeypatch, {})                                      # verified files are not fetched again
-    assert fetch("mnist", splits=("test",)) == [cached / "t10k-images-idx3-ubyte.gz", cached / "t10k-labels-idx1-ubyte.gz"]
+    expected = [cached / "t10k-images-idx3-ubyte.gz", cached / "t10k-labels-idx1-ubyte.gz"]
+    assert fetch("mnist", splits=("test",)) == expected
 
 
 def test_download_with_wrong_checksum_saves_nothing(tmp_path, isolated_data, monkeypatch):
     files = tiny_downloads(tmp_path, monkeypatch)
     serve(monkeypatch, {name: payload + b"x" for name, payload in files.items()})
-    with pytest.raises(ValueError, match="t10k-images-idx3-ubyte.gz: downloaded file has MD5 .* expected .*nothing was saved"):
+    with pytest.raises(ValueError, match="idx3-ubyte.gz: downloaded file has MD5 .* nothing was saved"):
         fetch("mnist", splits=("test",), dest=tmp_path / "dest")
     assert [p for p in tmp_path.joinpath("dest").rglob("*") if p.is_file()] == []
 

@@ -7,7 +7,6 @@ content MD5 is listed as a known variant: it is reported, never refused.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import http.client
 import os
@@ -18,8 +17,8 @@ from urllib.request import urlopen
 
 from tqdm import tqdm
 
-from .data import (IMAGE_DATASETS, SPLITS, cache_dir, fsdd_files, fsdd_split, idx_filenames, locate_fsdd,
-                   locate_images, parse_idx, read_file_bytes, read_wav, search_dirs)
+from .data import (IMAGE_DATASETS, SAMPLE_PATH, SPLITS, cache_dir, fsdd_files, fsdd_split, idx_dims, idx_filenames,
+                   load_sample, locate_fsdd, locate_images, parse_idx, read_file_bytes, read_wav, search_dirs)
 
 MIRRORS = {
     "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
@@ -37,14 +36,22 @@ class Canonical:
 
 
 CANONICAL = {
-    ("mnist", "train-images-idx3-ubyte"): Canonical("f68b3c2dcbeaaa9fbdd348bbdeb94873", None),
-    ("mnist", "train-labels-idx1-ubyte"): Canonical("d53e105ee54ea40749a09fcbcd1e9432", "a25bea736e30d166cdddb491f175f624"),
-    ("mnist", "t10k-images-idx3-ubyte"): Canonical("9fb629c4189551a2d022fa330f9573f3", "2646ac647ad5339dbf082846283269ea"),
-    ("mnist", "t10k-labels-idx1-ubyte"): Canonical("ec29112dd5afa0611ce80d1b7f02629c", "27ae3e4e09519cfbb04c329615203637"),
-    ("fashion-mnist", "train-images-idx3-ubyte"): Canonical("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
-    ("fashion-mnist", "train-labels-idx1-ubyte"): Canonical("25c81989df183df01b3e8a0aad5dffbe", "9018921c3c673c538a1fc5bad174d6f9"),
-    ("fashion-mnist", "t10k-images-idx3-ubyte"): Canonical("bef4ecab320f06d8554ea6380940ec79", "8181f5470baa50b63fa0f6fddb340f0a"),
-    ("fashion-mnist", "t10k-labels-idx1-ubyte"): Canonical("bb300cfdad3c16e7a12a480ee83cd310", "15d484375f8d13e6eb1aabb0c3f46965"),
+    ("mnist", "train-images-idx3-ubyte"):
+        Canonical("f68b3c2dcbeaaa9fbdd348bbdeb94873", None),
+    ("mnist", "train-labels-idx1-ubyte"):
+        Canonical("d53e105ee54ea40749a09fcbcd1e9432", "a25bea736e30d166cdddb491f175f624"),
+    ("mnist", "t10k-images-idx3-ubyte"):
+        Canonical("9fb629c4189551a2d022fa330f9573f3", "2646ac647ad5339dbf082846283269ea"),
+    ("mnist", "t10k-labels-idx1-ubyte"):
+        Canonical("ec29112dd5afa0611ce80d1b7f02629c", "27ae3e4e09519cfbb04c329615203637"),
+    ("fashion-mnist", "train-images-idx3-ubyte"):
+        Canonical("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+    ("fashion-mnist", "train-labels-idx1-ubyte"):
+        Canonical("25c81989df183df01b3e8a0aad5dffbe", "9018921c3c673c538a1fc5bad174d6f9"),
+    ("fashion-mnist", "t10k-images-idx3-ubyte"):
+        Canonical("bef4ecab320f06d8554ea6380940ec79", "8181f5470baa50b63fa0f6fddb340f0a"),
+    ("fashion-mnist", "t10k-labels-idx1-ubyte"):
+        Canonical("bb300cfdad3c16e7a12a480ee83cd310", "15d484375f8d13e6eb1aabb0c3f46965"),
 }
 # content MD5 of files that are known not to be canonical, and what they are
 KNOWN_VARIANTS = {
@@ -146,10 +153,10 @@ def fetch(name: str, splits: tuple[str, ...] = SPLITS, dest: str | os.PathLike |
 
 
 def dataset_report(data_dir: str | os.PathLike | None = None, verify: bool = True) -> list[dict]:
-    """What ``spikesynth data info`` shows, as JSON-ready dicts, one per image dataset split
-    and one for FSDD: where it was found (``source``, paths), counts, and (when ``verify``)
-    the checksum status of each IDX file, or that every WAV reads. Problems are reported
-    in an ``error`` field instead of raised."""
+    """What ``spikesynth data info`` shows, as JSON-ready dicts: one per image dataset split,
+    one for FSDD and one for the bundled MNIST sample (``mnist-sample``), each with where it
+    was found (``source``, paths), counts, and (when ``verify``) the checksum status of each
+    IDX file, or that every WAV reads. Problems are reported in an ``error`` field, not raised."""
     report = []
     for name in IMAGE_DATASETS:
         for split in SPLITS:
@@ -160,7 +167,7 @@ def dataset_report(data_dir: str | os.PathLike | None = None, verify: bool = Tru
                 entry.update(found=True, source=found.source, files=[])
                 try:
                     for path in (found.images, found.labels):
-                        item = {"path": str(path), "count": _idx_count(path)}
+                        item = {"path": str(path), "count": idx_dims(path, 3 if "images" in path.name else 1)[0]}
                         if verify:
                             item["status"], item["detail"] = checksum_status(name, path)
                         entry["files"].append(item)
@@ -169,20 +176,14 @@ def dataset_report(data_dir: str | os.PathLike | None = None, verify: bool = Tru
                     entry["error"] = str(exc)
             report.append(entry)
     report.append(_fsdd_report(data_dir, verify))
+    sample = {"dataset": "mnist-sample", "found": SAMPLE_PATH.is_file(), "source": "bundled", "path": str(SAMPLE_PATH)}
+    if sample["found"]:
+        try:
+            sample["count"] = {split: len(load_sample(split)[1]) for split in SPLITS}
+        except ValueError as exc:
+            sample["error"] = str(exc)
+    report.append(sample)
     return report
-
-
-def _idx_count(path: Path) -> int:
-    """Number of items in an IDX file, from its header (reads 8 bytes)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            head = fh.read(8)
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path}: cannot read IDX header ({exc})") from None
-    if len(head) < 8:
-        raise ValueError(f"{path}: truncated IDX header")
-    return int.from_bytes(head[4:8], "big")
 
 
 def _fsdd_report(data_dir, verify: bool) -> dict:

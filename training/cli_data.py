@@ -62,11 +62,17 @@ def _info(args) -> int:
     for e in report:
         label = f"{e['dataset']} {e.get('split', '')}".strip()
         if not e["found"]:
-            hint = (f"spikesynth data fetch {e['dataset']}" if e["dataset"] in FETCHABLE
-                    else "the FSDD release archive (https://github.com/Jakobovski/free-spoken-digit-dataset)")
-            print(f"{label:20s} NOT FOUND; get it with {hint}, or see --data-dir / SPIKESYNTH_DATA")
+            hint = {"fsdd": "get the FSDD release archive (https://github.com/Jakobovski/free-spoken-digit-dataset) "
+                            "and point --data-dir or SPIKESYNTH_DATA at it",
+                    "mnist-sample": "rebuild it with python scripts/make_sample.py"
+                    }.get(e["dataset"], f"get it with spikesynth data fetch {e['dataset']}, or point --data-dir or "
+                                        f"SPIKESYNTH_DATA at a copy")
+            print(f"{label:20s} NOT FOUND; {hint}")
             continue
-        if e["dataset"] == "fsdd":
+        if e["dataset"] == "mnist-sample":
+            counts = " + ".join(f"{n} {split}" for split, n in e.get("count", {}).items())
+            print(f"{label:20s} {counts} images, bundled: {e['path']}")
+        elif e["dataset"] == "fsdd":
             counts = (f"{e['count']} clips, {len(e['speakers'])} speakers, digits {e['digits'][0]}-{e['digits'][-1]}, "
                       f"standard split {e['standard_split']['train']}/{e['standard_split']['test']}"
                       if "count" in e else "")

@@ -25,23 +25,41 @@ def idx_filenames(split: str) -> tuple[str, str]:
     return f"{_PREFIX[split]}-images-idx3-ubyte", f"{_PREFIX[split]}-labels-idx1-ubyte"
 
 
-def parse_idx(data: bytes, expected_ndim: int, source: str | os.PathLike) -> np.ndarray:
-    """Parse the bytes of an uncompressed unsigned-byte IDX file; returns uint8 ``[n, ...]``.
-    Raises ValueError naming ``source`` when the magic number, dimensions or length are wrong."""
+def _idx_dims(data: bytes, expected_ndim: int, source: str | os.PathLike) -> list[int]:
+    """Check an IDX header (magic number, number of dimensions) and return its dimensions."""
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise ValueError(f"{source}: not an unsigned-byte IDX file (bad magic number {data[:4].hex()})")
     ndim = data[3]
     if ndim != expected_ndim:
         raise ValueError(f"{source}: IDX file has {ndim} dimensions, expected {expected_ndim}")
-    header = 4 + 4 * ndim
-    if len(data) < header:
+    if len(data) < 4 + 4 * ndim:
         raise ValueError(f"{source}: truncated IDX header")
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+
+
+def parse_idx(data: bytes, expected_ndim: int, source: str | os.PathLike) -> np.ndarray:
+    """Parse the bytes of an uncompressed unsigned-byte IDX file; returns uint8 ``[n, ...]``.
+    Raises ValueError naming ``source`` when the magic number, dimensions or length are wrong."""
+    dims = _idx_dims(data, expected_ndim, source)
+    header = 4 + 4 * expected_ndim
     expected = header + int(np.prod(dims))
     if len(data) != expected:
         raise ValueError(f"{source}: IDX length {len(data)} bytes does not match its header "
                          f"{dims} ({expected} bytes): the file is truncated or corrupt")
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def idx_dims(path: str | os.PathLike, expected_ndim: int) -> list[int]:
+    """The dimensions an IDX file (raw or ``.gz``) declares in its header, e.g. ``[10000, 28, 28]``;
+    reads only the header. ValueError naming the file if it is unreadable or not IDX."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(4 + 4 * expected_ndim)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"{path}: cannot read IDX file ({exc})") from None
+    return _idx_dims(head, expected_ndim, path)
 
 
 def read_file_bytes(path: str | os.PathLike) -> bytes:
