@@ -105,7 +105,6 @@ def _download(url: str, dest: Path, expected_md5: str, timeout: float) -> None:
                 md5.update(chunk)
                 out.write(chunk)
                 bar.update(len(chunk))
-        out.flush()
         if md5.hexdigest() != expected_md5:
             raise ValueError(f"{url}: downloaded file has MD5 {md5.hexdigest()}, expected {expected_md5}; "
                              f"nothing was saved")
