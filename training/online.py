@@ -134,13 +134,14 @@ def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_
     """
     sizes = check_weights_chain(weights)
     check_spikes(input_spikes, sizes[0], "input spikes")
-    check_spikes(target_spikes, sizes[-1], "target spikes")
+    if target_spikes is not input_spikes:  # an autoencoder's target is its input: checked once
+        check_spikes(target_spikes, sizes[-1], "target spikes")
     _check(input_spikes.shape[:2] == target_spikes.shape[:2],
            f"input spikes {list(input_spikes.shape)} and target spikes {list(target_spikes.shape)} "
            f"must have the same steps and batch size")
     device, dtype = weights[0].device, weights[0].dtype
     x = input_spikes.to(device=device, dtype=dtype)
-    y = target_spikes.to(device=device, dtype=dtype)
+    y = x if target_spikes is input_spikes else target_spikes.to(device=device, dtype=dtype)
     steps, batch = x.shape[0], x.shape[1]
     n_layers, decay, v_th = len(weights), neuron.decay, neuron.v_th
     exact = cfg.trace_reset == "exact"
@@ -206,16 +207,11 @@ def adam_step_(weights: list[torch.Tensor], grads: list[torch.Tensor], m1: list[
     """One in-place Adam update of every weight (the official code's formula):
     ``m1 = b1 m1 + (1 - b1) g``, ``m2 = b2 m2 + (1 - b2) g^2``,
     ``W -= lr * (m1 / (1 - b1^step)) / (sqrt(m2 / (1 - b2^step)) + eps)``,
-    with ``g = grad + weight_decay * W``. ``step`` counts from 1."""
-    bc1 = 1.0 - cfg.beta1 ** step
-    bc2_sqrt = math.sqrt(1.0 - cfg.beta2 ** step)
-    for w, g, m, s in zip(weights, grads, m1, m2):
-        if cfg.weight_decay:
-            g = g.add(w, alpha=cfg.weight_decay)
-        m.mul_(cfg.beta1).add_(g, alpha=1.0 - cfg.beta1)
-        s.mul_(cfg.beta2).addcmul_(g, g, value=1.0 - cfg.beta2)
-        denom = s.sqrt().div_(bc2_sqrt).add_(cfg.eps)
-        w.addcdiv_(m, denom, value=-cfg.lr / bc1)
+    with ``g = grad + weight_decay * W``. ``step`` counts from 1. Uses PyTorch's fused
+    Adam kernel (one pass over the weights; the same kernel as ``torch.optim.Adam(fused=True)``)."""
+    steps = [torch.tensor(float(step), device=w.device) for w in weights]
+    torch._fused_adam_(weights, grads, m1, m2, [], steps, lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2,
+                       weight_decay=cfg.weight_decay, eps=cfg.eps, amsgrad=False, maximize=False)
 
 
 def online_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
