@@ -18,7 +18,7 @@ def configure_figures(parser) -> None:
     parser.add_argument("--out", default="output/figures", help="output folder (default: output/figures)")
     parser.add_argument("--data-dir", default=None, help="dataset folder (default: $SPIKESYNTH_DATA, ...)")
     parser.add_argument("--cache", default=None, help="trained-model cache (default: ~/.cache/spikesynth/figures)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1, help="seed of weights, spikes and shuffling (default 1, as the official code)")
 
 
 def run_figures(args) -> int:

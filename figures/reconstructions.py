@@ -12,11 +12,20 @@ from models.io import atomic_path
 
 def plot_reconstructions(inputs, outputs, path: str | os.PathLike, n: int = 10, title: str | None = None,
                          side: int = 28) -> Path:
-    """Save a 2 x n grid as PNG: ``inputs[:n]`` (e.g. pixel images) above ``outputs[:n]``
+    """Save ``reconstruction_figure(...)`` as PNG at ``path`` (atomically); returns the path."""
+    fig = reconstruction_figure(inputs, outputs, n, title, side)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    return path
+
+
+def reconstruction_figure(inputs, outputs, n: int = 10, title: str | None = None, side: int = 28,
+                          labels: tuple[str, str] = ("input", "output")):
+    """A 2 x n grid (a matplotlib Figure): ``inputs[:n]`` (e.g. pixel images) above ``outputs[:n]``
     (e.g. output spike counts), each shown as a ``side x side`` gray image scaled to its own range.
 
     inputs, outputs: ``[m, side * side]`` or ``[m, side, side]`` arrays or tensors, m >= 1.
-    Returns the path written (atomically).
     """
     from matplotlib.figure import Figure
 
@@ -33,7 +42,7 @@ def plot_reconstructions(inputs, outputs, path: str | os.PathLike, n: int = 10, 
     n = min(n, len(a))
     fig = Figure(figsize=(1.1 * n, 2.4))
     axes = fig.subplots(2, n, squeeze=False)
-    for row, (data, label) in enumerate(((a, "input"), (b, "output"))):
+    for row, (data, label) in enumerate(zip((a, b), labels)):
         for col in range(n):
             ax = axes[row][col]
             ax.imshow(data[col].reshape(side, side), cmap="gray")
@@ -43,7 +52,4 @@ def plot_reconstructions(inputs, outputs, path: str | os.PathLike, n: int = 10, 
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    return path
+    return fig

@@ -30,7 +30,7 @@ from .bptt import AdamState, BPTTConfig, bptt_batch
 from .checkpoints import load_checkpoint, save_checkpoint
 from .data import IMAGE_DATASETS, load_images
 from .evaluate import evaluate_model
-from .metrics import per_image_mse, spike_mse
+from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
 
 TRAINERS = ("paper", "bptt", "ann-sgd", "ann-adam")
@@ -117,7 +117,7 @@ class TrainConfig:
 @dataclass
 class TrainResult:
     """spec: the network spec; weights: ``[post, pre]`` tensors (CPU); history: per batch
-    ``loss`` and ``spike_mse`` (spiking) or ``pixel_mse`` (ANN) lists; metrics: what
+    ``loss``, ``spike_mse`` (spiking only) and ``pixel_mse`` (batch images against output spike counts or ANN outputs) lists; metrics: what
     ``metrics.json`` holds (config, timing, test metrics)."""
 
     spec: NetworkSpec
@@ -170,7 +170,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
     gen = make_generator(cfg.seed)
     weights = [w.to(device) for w in init_weights(spec, gen, scale=0.01 if cfg.is_ann else 0.1, dtype=dtype)]
     adam = AdamState.zeros_like(weights)
-    history: dict = {"loss": [], "pixel_mse" if cfg.is_ann else "spike_mse": []}
+    history: dict = {"loss": [], "pixel_mse": []} if cfg.is_ann else {"loss": [], "spike_mse": [], "pixel_mse": []}
     done, elapsed = 0, 0.0
     if resume:
         done, elapsed, history = _restore(out / CHECKPOINT_FILE, cfg, weights, adam, gen)
@@ -196,7 +196,9 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                     stats = online_batch(weights, spikes, spikes, neuron, opt_cfg)
                 else:
                     stats = bptt_batch(weights, spikes, spikes, neuron, opt_cfg, adam)
-                record = {"loss": stats.loss, "spike_mse": spike_mse(spikes.cpu(), stats.spikes[-1].cpu())}
+                out_counts = stats.spikes[-1].sum(0).cpu()
+                record = {"loss": stats.loss, "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
+                          "pixel_mse": float(per_image_mse(x, out_counts).mean())}
             for key, value in record.items():
                 history[key].append(value)
             bar.update(1)
