@@ -49,7 +49,7 @@ def wrap(result: np.ndarray, like) -> np.ndarray | torch.Tensor:
     integer inputs)."""
     if isinstance(like, torch.Tensor):
         dtype = like.dtype if like.is_floating_point() else torch.float32
-        return torch.from_numpy(np.ascontiguousarray(result)).to(device=like.device, dtype=dtype)
+        return torch.from_numpy(np.array(result, order="C")).to(device=like.device, dtype=dtype)
     dtype = like.dtype if like.dtype in (np.float32, np.float64) else np.float32
     return np.asarray(result, dtype=dtype)
 

@@ -57,10 +57,12 @@ def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None =
     is_numpy = not isinstance(x, torch.Tensor)
     if is_numpy:
         arr, _ = to_numpy(x)
-        x = torch.from_numpy(np.ascontiguousarray(arr))
+        x = torch.as_tensor(arr)
     if not x.is_floating_point():
         x = x.to(torch.float32)
     _check_rate(steps, max_rate, dt)
+    if x.ndim < 1:
+        raise ValueError("x must have shape [..., N] (at least 1 dimension), got a scalar")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x contains NaN or infinite values")
     if check_bool(normalize, "normalize") and x.numel():
