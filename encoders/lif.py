@@ -39,8 +39,10 @@ def lif_decode(spikes: np.ndarray, threshold, membrane_constant) -> np.ndarray:
     steps when ``a (1 - b^n) / (1 - b) ~ threshold`` (``b`` = membrane_constant). Each
     interval of ``n`` steps ending in a spike decodes to the middle of the inputs
     that give it, ``sign * threshold * (1 - b) / (1 - b^(n - 1/2))``
-    (``threshold / (n - 1/2)`` for b = 1). Steps after the last spike decode to 0.
-    spikes ``[T, B]`` -> ``[T, B]`` float64.
+    (``threshold / (n - 1/2)`` for b = 1), over the last ``ceil(1 / (1 - b))`` steps
+    before the spike only (the potential's memory; the whole interval for b = 1):
+    earlier steps of a long interval were below threshold and decode to 0, as do
+    steps after the last spike. spikes ``[T, B]`` -> ``[T, B]`` float64.
     """
     steps, batch = spikes.shape
     th = np.broadcast_to(np.asarray(threshold, np.float64), (batch,))[None, :]
@@ -55,7 +57,8 @@ def lif_decode(spikes: np.ndarray, threshold, membrane_constant) -> np.ndarray:
     leaky = b < 1
     with np.errstate(divide="ignore", invalid="ignore"):
         level = np.where(leaky, th * (1 - b) / (1 - np.where(leaky, b, 0.5) ** n), th / n)
-    return np.where(nxt < steps, sign * level, 0.0)
+        memory = np.where(leaky, np.ceil(1 / (1 - np.where(leaky, b, 0.0))), steps)
+    return np.where((nxt < steps) & (nxt - t < memory), sign * level, 0.0)
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,6 @@ def _check_rate(steps, max_rate, dt) -> None:
         raise ValueError(f"max_rate * dt must be <= 1 (a spike probability per step), got {max_rate * dt:g}")
 
 
-def _normalized(x: torch.Tensor) -> torch.Tensor:
-    """Min-max scale the whole of ``x`` to [0, 1] (a constant input becomes 0)."""
-    lo, hi = x.min(), x.max()
-    return (x - lo) / (hi - lo) if float(hi) > float(lo) else torch.zeros_like(x)
-
-
 def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None = None,
             generator: torch.Generator | None = None, normalize: bool = False):
     """Bernoulli rate code (the paper's "Poisson" input).
@@ -63,13 +57,16 @@ def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None =
     _check_rate(steps, max_rate, dt)
     if x.ndim < 1:
         raise ValueError("x must have shape [..., N] (at least 1 dimension), got a scalar")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError("x contains NaN or infinite values")
-    if check_bool(normalize, "normalize") and x.numel():
-        x = _normalized(x)
-    if x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
-        raise ValueError(f"x must lie in [0, 1] for the poisson encoder, got range "
-                         f"[{float(x.min()):g}, {float(x.max()):g}] (or pass normalize=True)")
+    check_bool(normalize, "normalize")
+    if x.numel():
+        lo, hi = (float(v) for v in torch.aminmax(x))           # one pass; NaN and inf show up here
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError("x contains NaN or infinite values")
+        if normalize:
+            x = (x - lo) / (hi - lo) if hi > lo else torch.zeros_like(x)
+        elif lo < 0 or hi > 1:
+            raise ValueError(f"x must lie in [0, 1] for the poisson encoder, got range [{lo:g}, {hi:g}] "
+                             f"(or pass normalize=True)")
     g = make_generator(seed, generator)
     u = torch.rand((steps, *x.shape), generator=g, dtype=torch.float32)
     p = (x.detach().to("cpu", torch.float32) * (max_rate * dt))

@@ -123,9 +123,10 @@ def test_lif_hand_computed():
     s = lif_spikes(x, 0.5, 0.5, down_spike=True)
     np.testing.assert_array_equal(s[:, 0], [0, 0, 1, -1, 0, 0])
     assert lif_spikes(x, 0.5, 0.5, down_spike=False)[:, 0].tolist() == [0, 0, 1, 0, 0, 0]
-    # intervals of 3 and 1 steps: +-0.5 * 0.5 / (1 - 0.5 ** (n - 1/2)); after the last spike: 0
+    # intervals of 3 and 1 steps: +-0.5 * 0.5 / (1 - 0.5 ** (n - 1/2)) over the last
+    # ceil(1 / (1 - 0.5)) = 2 steps before each spike; earlier and after the last spike: 0
     a, b = 0.25 / (1 - 0.5 ** 2.5), 0.25 / (1 - 0.5 ** 0.5)
-    np.testing.assert_allclose(lif_decode(s, 0.5, 0.5)[:, 0], [a, a, a, -b, 0, 0])
+    np.testing.assert_allclose(lif_decode(s, 0.5, 0.5)[:, 0], [0, a, a, -b, 0, 0])
 
 
 def test_lif_decode_without_leak():
