@@ -99,7 +99,9 @@ def our_roundtrip(name: str, x: np.ndarray, p: dict) -> np.ndarray:
         return (enc.decode(enc.encode(2 * x - 1)) + 1) / 2
     enc = encoders.get(name, **p)
     spikes = enc.encode(x)
-    return enc.decode(spikes, initial=x[0]) if name == "step_forward" else enc.decode(spikes)
+    # step_forward and pwm decode from the signal's first value, which spike-encoding keeps
+    # inside the encoder object at encode time; here it is passed explicitly
+    return enc.decode(spikes, initial=x[0]) if name in ("step_forward", "pwm") else enc.decode(spikes)
 
 
 # --- signals ------------------------------------------------------------------------

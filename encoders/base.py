@@ -151,6 +151,17 @@ def signal_io(x, name: str = "x") -> tuple[np.ndarray, tuple, object]:
     return arr.astype(work_dtype(arr), copy=False).reshape(arr.shape[0], -1), arr.shape, like
 
 
+def initial_values(initial, shape: tuple, encoder: str) -> np.ndarray:
+    """A signal's first value for decoding spikes of shape ``shape = [T, ...]``: a
+    number or an array (numpy or torch) of shape ``[...]``, as float64 ``[B]`` or a
+    scalar; ValueError if it is not finite or does not fit."""
+    init = np.asarray(initial.detach().cpu() if hasattr(initial, "detach") else initial, np.float64)
+    if init.size != 1 and init.shape != tuple(shape[1:]):
+        raise ValueError(f"initial must be a number or have shape {list(shape[1:])}, got {list(init.shape)}")
+    check_values(init, "initial", encoder)
+    return init.reshape(-1) if init.size != 1 else init.reshape(())
+
+
 def rmse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Root-mean-square difference over the time axis: ``[T, B]`` pairs -> ``[B]``."""
     return np.sqrt(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2, axis=0))

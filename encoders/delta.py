@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Encoder, check_number, check_spikes, check_values, grid_search, signal_io, wrap
+from .base import Encoder, check_number, check_spikes, check_values, grid_search, initial_values, signal_io, wrap
 
 
 def step_forward_spikes(x: np.ndarray, threshold) -> np.ndarray:
@@ -69,11 +69,8 @@ class StepForward(Encoder):
         value (a number, or an array of shape ``[...]``)."""
         arr, shape, like = signal_io(spikes, "spikes")
         check_spikes(arr, bipolar=True)
-        init = np.asarray(initial.detach().cpu() if hasattr(initial, "detach") else initial, np.float64)
-        if init.size not in (1, arr.shape[1]):
-            raise ValueError(f"initial must be a number or have shape {list(shape[1:])}, got {list(init.shape)}")
-        check_values(init, "initial", self.name)
-        return wrap(step_forward_decode(arr, self.threshold, init.reshape(-1)).reshape(shape), like)
+        init = initial_values(initial, shape, self.name)
+        return wrap(step_forward_decode(arr, self.threshold, init).reshape(shape), like)
 
     def optimize(self, signal) -> dict:
         """The threshold minimising the reconstruction RMSE of ``signal [T, ...]``

@@ -39,7 +39,9 @@ def lif_decode(spikes: np.ndarray, threshold, membrane_constant) -> np.ndarray:
     steps when ``a (1 - b^n) / (1 - b) ~ threshold`` (``b`` = membrane_constant). Each
     interval of ``n`` steps ending in a spike decodes to the middle of the inputs
     that give it, ``sign * threshold * (1 - b) / (1 - b^(n - 1/2))``
-    (``threshold / (n - 1/2)`` for b = 1), over the last ``ceil(1 / (1 - b))`` steps
+    (``threshold / (n - 1/2)`` for b = 1). For n = 1 the leak never acted (the input
+    alone exceeded threshold, with no upper bound) and the level is the leak-free
+    ``2 * threshold``. A level holds over the last ``ceil(1 / (1 - b))`` steps
     before the spike only (the potential's memory; the whole interval for b = 1):
     earlier steps of a long interval were below threshold and decode to 0, as do
     steps after the last spike. spikes ``[T, B]`` -> ``[T, B]`` float64.
@@ -52,12 +54,12 @@ def lif_decode(spikes: np.ndarray, threshold, membrane_constant) -> np.ndarray:
     last = np.maximum.accumulate(np.where(hit, t, -1), axis=0)
     prev = np.vstack([np.full((1, batch), -1), last[:-1]])          # last spike before t
     nxt = np.minimum.accumulate(np.where(hit, t, steps)[::-1], axis=0)[::-1]
-    n = (nxt - prev).astype(np.float64) - 0.5
+    mid = (nxt - prev).astype(np.float64) - 0.5                      # n - 1/2
     sign = np.take_along_axis(spikes, np.clip(nxt, None, steps - 1), axis=0)
     leaky = b < 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        level = np.where(leaky, th * (1 - b) / (1 - np.where(leaky, b, 0.5) ** n), th / n)
-        memory = np.where(leaky, np.ceil(1 / (1 - np.where(leaky, b, 0.0))), steps)
+    safe_b = np.where(leaky, b, 0.0)
+    level = np.where(leaky & (mid > 1), th * (1 - safe_b) / (1 - safe_b ** mid), th / mid)
+    memory = np.where(leaky, np.ceil(1 / (1 - safe_b)), steps)
     return np.where((nxt < steps) & (nxt - t < memory), sign * level, 0.0)
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Encoder, check_bool, check_number, check_spikes, check_values, grid_search, signal_io, wrap
+from .base import (Encoder, check_bool, check_number, check_spikes, check_values, grid_search, initial_values,
+                   signal_io, wrap)
 
 
 def sawtooth(steps: int, cycles_per_step) -> np.ndarray:
@@ -34,17 +35,21 @@ def pwm_spikes(x: np.ndarray, cycles_per_step, down_spike: bool) -> np.ndarray:
     return np.where((state != 0) & (state != prev), state, 0).astype(x.dtype)
 
 
-def pwm_decode(spikes: np.ndarray, cycles_per_step) -> np.ndarray:
+def pwm_decode(spikes: np.ndarray, cycles_per_step, initial=None) -> np.ndarray:
     """Inverse of the PWM kernel. Each spike at step t gives one sample: the middle of
     the carrier interval it was crossed in (up: ``c[t] - d/2``, down:
-    ``1 - c[t] + d/2``, with ``d = min(cycles_per_step, c[t])``); samples are joined by
-    straight lines and held before the first and after the last one. A column without
-    spikes decodes to 0. spikes ``[T, B]`` -> ``[T, B]`` float64."""
+    ``1 - c[t] + d/2``, with ``d = min(cycles_per_step, c[t])``); ``initial`` (scalar
+    or ``[B]``), when given, is one more sample at step 0 (where the kernel never
+    spikes). Samples are joined by straight lines and held before the first and after
+    the last one; a column without samples decodes to 0.
+    spikes ``[T, B]`` -> ``[T, B]`` float64."""
     steps = spikes.shape[0]
     c = sawtooth(steps, cycles_per_step) * np.ones((1, spikes.shape[1]))
     d = np.minimum(np.atleast_1d(np.asarray(cycles_per_step, np.float64))[None, :], c) / 2
     sample = np.where(spikes > 0, c - d, 1.0 - c + d)
     hit = spikes != 0
+    if initial is not None:
+        sample[0], hit[0] = initial, True
     t = np.arange(steps)[:, None]
     prev = np.maximum.accumulate(np.where(hit, t, -1), axis=0)
     nxt = np.minimum.accumulate(np.where(hit, t, steps)[::-1], axis=0)[::-1]
@@ -90,11 +95,14 @@ class PWM(Encoder):
         check_values(arr, "x", self.name, 0.0, 1.0)
         return wrap(pwm_spikes(arr, self.frequency * self.dt, self.down_spike).reshape(shape), like)
 
-    def decode(self, spikes):
-        """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``pwm_decode``)."""
+    def decode(self, spikes, initial=None):
+        """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``pwm_decode``). ``initial``:
+        optionally the signal's first value (a number or an array ``[...]``), which
+        step 0 cannot carry."""
         arr, shape, like = signal_io(spikes, "spikes")
         check_spikes(arr, bipolar=self.down_spike)
-        return wrap(pwm_decode(arr, self.frequency * self.dt).reshape(shape), like)
+        init = None if initial is None else initial_values(initial, shape, self.name)
+        return wrap(pwm_decode(arr, self.frequency * self.dt, init).reshape(shape), like)
 
     def optimize(self, signal) -> dict:
         """The carrier frequency minimising the reconstruction RMSE of ``signal [T, ...]``

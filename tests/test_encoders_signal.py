@@ -95,6 +95,9 @@ def test_pwm_hand_computed():
     # samples: up 0.5 - 0.125, down 1 - 0.75 + 0.125: both 0.375, held at the ends
     np.testing.assert_allclose(pwm_decode(both, 0.25)[:, 0], np.full(8, 0.375))
     np.testing.assert_allclose(pwm_decode(up, 0.25)[:, 0], np.full(8, 0.375))
+    # the signal's first value as a sample at step 0: 0.3 -> 0.375 between steps 0 and 2
+    rec = encoders.get("pwm", frequency=250.0).decode(both, initial=x[0])
+    np.testing.assert_allclose(rec[:3, 0], [0.3, 0.3375, 0.375])
 
 
 def test_pwm_interpolates_between_samples():
@@ -123,9 +126,9 @@ def test_lif_hand_computed():
     s = lif_spikes(x, 0.5, 0.5, down_spike=True)
     np.testing.assert_array_equal(s[:, 0], [0, 0, 1, -1, 0, 0])
     assert lif_spikes(x, 0.5, 0.5, down_spike=False)[:, 0].tolist() == [0, 0, 1, 0, 0, 0]
-    # intervals of 3 and 1 steps: +-0.5 * 0.5 / (1 - 0.5 ** (n - 1/2)) over the last
-    # ceil(1 / (1 - 0.5)) = 2 steps before each spike; earlier and after the last spike: 0
-    a, b = 0.25 / (1 - 0.5 ** 2.5), 0.25 / (1 - 0.5 ** 0.5)
+    # an interval of 3 steps: 0.5 * 0.5 / (1 - 0.5 ** 2.5), then one of 1 step: -2 * 0.5, each over
+    # the last ceil(1 / (1 - 0.5)) = 2 steps before its spike; earlier and after the last spike: 0
+    a, b = 0.25 / (1 - 0.5 ** 2.5), 1.0
     np.testing.assert_allclose(lif_decode(s, 0.5, 0.5)[:, 0], [0, a, a, -b, 0, 0])
 
 
