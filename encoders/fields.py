@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import Encoder, check_int, check_number, check_spikes, check_values, to_numpy, work_dtype, wrap
+from .rate import even_spikes
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,10 @@ class ReceptiveFields(Encoder):
     Each feature ``x_i`` in ``[min_values_i, max_values_i]`` is scaled to
     ``u in [0, 1]``; bin ``j`` (centre ``c_j = j / (n_bins - 1)``) fires with
     probability per step ``r_j = exp(-(u - c_j)^2 / (2 sigma^2))``, placed
-    deterministically as evenly spaced spikes (the running count after step t is
-    ``floor((t + 1) r_j)``). ``sigma`` is in scaled units (default: the centre
-    spacing ``1 / (n_bins - 1)``). ``[..., N]`` encodes to ``[steps, ..., N * n_bins]``,
-    the bins of feature 0 first. min_values / max_values: a number or one per feature.
+    deterministically as evenly spaced spikes (``encoders.rate.even_spikes``).
+    ``sigma`` is in scaled units (default: the centre spacing ``1 / (n_bins - 1)``).
+    ``[..., N]`` encodes to ``[steps, ..., N * n_bins]``, the bins of feature 0 first.
+    min_values / max_values: a number or one per feature.
 
     Decode takes the two most active bins of each feature and inverts the Gaussian
     from the ratio of their rates (exact up to the rate quantisation 1 / steps).
@@ -74,8 +75,7 @@ class ReceptiveFields(Encoder):
         u = self._scaled(arr.astype(np.float64))
         centres = np.linspace(0.0, 1.0, self.n_bins)
         r = np.exp(-(u[..., None] - centres) ** 2 / (2 * self.sigma ** 2)).reshape(-1)
-        count = np.floor(np.round(np.arange(1, self.steps + 1)[:, None] * r[None, :], 9))
-        spikes = np.diff(count, axis=0, prepend=0.0).astype(work_dtype(arr))
+        spikes = even_spikes(r, self.steps, work_dtype(arr))
         return wrap(spikes.reshape(self.steps, *arr.shape[:-1], arr.shape[-1] * self.n_bins), like)
 
     def decode(self, spikes):

@@ -74,23 +74,27 @@ def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None =
     return out.numpy() if is_numpy else out
 
 
+def even_spikes(r: np.ndarray, steps: int, dtype=np.float32) -> np.ndarray:
+    """Evenly spaced spikes at ``r`` spikes per step (``r [M]`` in [0, 1]): the running
+    count after step t is ``floor((t + 1) * r + 1e-9)`` (the 1e-9 makes exact products
+    such as 10 * 0.3 count as 3), so the total is ``floor(steps * r)`` and inter-spike
+    intervals differ by at most one step. Returns 0/1 ``[steps, M]`` in ``dtype``."""
+    count = np.arange(1, steps + 1, dtype=np.float64)[:, None] * np.asarray(r, np.float64)[None, :]
+    count += 1e-9
+    np.floor(count, out=count)
+    out = np.empty(count.shape, dtype)
+    out[0] = count[0]
+    np.subtract(count[1:], count[:-1], out=out[1:], casting="unsafe")
+    return out
+
+
 def regular(x, steps: int, max_rate: float, dt: float = 1e-3):
-    """Deterministic rate code: evenly spaced spikes.
-
-    x: values in [0, 1], ``[..., N]`` (numpy or torch). With ``r = x * max_rate * dt``
-    spikes per step, the running count after step t is ``floor((t + 1) * r)`` (rounded
-    to 9 decimals first, so exact products such as 10 * 0.3 give 3), so the total is
-    ``floor(steps * r)`` and inter-spike intervals differ by at most one step.
-    Returns 0/1 spikes ``[steps, ..., N]`` of x's kind.
-    """
+    """Deterministic rate code: evenly spaced spikes (see ``even_spikes``) at
+    ``x * max_rate * dt`` spikes per step, ``floor(steps * x * max_rate * dt)`` in all.
+    x: values in [0, 1], ``[..., N]`` (numpy or torch). Returns 0/1 spikes
+    ``[steps, ..., N]`` of x's kind."""
     _check_rate(steps, max_rate, dt)
-
-    def fn(flat: np.ndarray) -> np.ndarray:
-        r = flat.astype(np.float64) * (max_rate * dt)
-        count = np.floor(np.round(np.arange(1, steps + 1)[:, None] * r[None, :], 9))
-        return np.diff(count, axis=0, prepend=0.0)
-
-    return encode_static("regular", x, fn)
+    return encode_static("regular", x, lambda flat: even_spikes(flat * (max_rate * dt), steps, flat.dtype))
 
 
 def rate_decode(spikes, steps: int, max_rate: float, dt: float):
