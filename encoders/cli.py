@@ -59,7 +59,7 @@ def run_encode(args) -> int:
         return 0
     params = _parse_params(args)
     if args.encoder in encoders.available():
-        cls = type(encoders.get(args.encoder))
+        cls = encoders.encoder_class(args.encoder)
         if not cls.static:
             raise ValueError(f"--encoder {args.encoder} encodes signals [T, ...], not images; use the Python API "
                              f"(encoders.get({args.encoder!r}).encode(signal))")

@@ -1,6 +1,8 @@
 """``spikesynth encode``: listing, an MNIST image to a plot, errors."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,10 @@ def test_encode_with_params_and_errors(capsys):
     assert "--index must be in [0, 9999]" in capsys.readouterr().err
     assert main(["encode", "--param", "nonsense", "--data-dir", DATA]) == 1
     assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_cli_module_imports_no_heavy_packages():
+    code = "import sys, encoders.cli; print(sorted({'torch', 'scipy', 'brian2', 'matplotlib'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    assert out.strip() == "[]"
