@@ -26,11 +26,14 @@ def make_generator(seed: int | None = None, generator: torch.Generator | None = 
 
 
 def _check_rate(steps, max_rate, dt) -> None:
-    if not (isinstance(steps, int) and not isinstance(steps, bool) and steps > 0):
+    """ValueError unless steps is a positive integer, max_rate (Hz) >= 0, dt (s) > 0
+    and max_rate * dt <= 1 (all finite)."""
+    if not (isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps > 0):
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate >= 0):
+    number = (int, float, np.integer, np.floating)
+    if not (isinstance(max_rate, number) and math.isfinite(max_rate) and max_rate >= 0):
         raise ValueError(f"max_rate must be a finite rate >= 0 Hz, got {max_rate!r}")
-    if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
+    if not (isinstance(dt, number) and math.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be a positive number of seconds, got {dt!r}")
     if max_rate * dt > 1:
         raise ValueError(f"max_rate * dt must be <= 1 (a spike probability per step), got {max_rate * dt:g}")
@@ -68,19 +71,22 @@ def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None =
             raise ValueError(f"x must lie in [0, 1] for the poisson encoder, got range [{lo:g}, {hi:g}] "
                              f"(or pass normalize=True)")
     g = make_generator(seed, generator)
-    u = torch.rand((steps, *x.shape), generator=g, dtype=torch.float32)
+    u = torch.rand((int(steps), *x.shape), generator=g, dtype=torch.float32)
     p = (x.detach().to("cpu", torch.float32) * (max_rate * dt))
     out = (u < p).to(device=x.device, dtype=x.dtype)
     return out.numpy() if is_numpy else out
 
 
 def even_spikes(r: np.ndarray, steps: int, dtype=np.float32) -> np.ndarray:
-    """Evenly spaced spikes at ``r`` spikes per step (``r [M]`` in [0, 1]): the running
-    count after step t is ``floor((t + 1) * r + 1e-9)`` (the 1e-9 makes exact products
-    such as 10 * 0.3 count as 3), so the total is ``floor(steps * r)`` and inter-spike
-    intervals differ by at most one step. Returns 0/1 ``[steps, M]`` in ``dtype``."""
-    count = np.arange(1, steps + 1, dtype=np.float64)[:, None] * np.asarray(r, np.float64)[None, :]
-    count += 1e-9
+    """Evenly spaced spikes at ``r`` spikes per step (``r [M]`` in [0, 1], float32 or
+    float64): the running count after step t is ``floor((t + 1) * r + tol)``, so the
+    total is ``floor(steps * r)`` and inter-spike intervals differ by at most one
+    step. ``tol = 8 * steps * eps(r.dtype)`` absorbs the rounding of ``r`` itself, so
+    e.g. 10 * 0.7 counts as 7 in float32 as in float64. Returns 0/1 ``[steps, M]``."""
+    r = np.asarray(r)
+    tol = 8 * steps * np.finfo(r.dtype if r.dtype == np.float32 else np.float64).eps
+    count = np.arange(1, steps + 1, dtype=np.float64)[:, None] * r.astype(np.float64)[None, :]
+    count += tol
     np.floor(count, out=count)
     out = np.empty(count.shape, dtype)
     out[0] = count[0]

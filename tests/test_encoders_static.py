@@ -80,6 +80,9 @@ def test_regular_hand_computed():
     # r = 0.3: counts floor(0.3, 0.6, ..., 3.0) -> spikes at t = 3, 6, 9 (10 * 0.3 counts as exactly 3)
     s = regular(torch.tensor([0.3], dtype=torch.float64), 10, max_rate=1000.0)
     assert torch.equal(s[:, 0], torch.tensor([0, 0, 0, 1, 0, 0, 1, 0, 0, 1], dtype=torch.float64))
+    # 0.7 is 0.69999999 in float32: still 7 spikes in 10 steps, as in float64
+    for dtype in (np.float32, np.float64):
+        assert regular(np.array([0.7, 0.57], dtype), 100, max_rate=1000.0).sum(axis=0).tolist() == [70, 57]
 
 
 def test_regular_is_exact_and_evenly_spaced():
