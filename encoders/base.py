@@ -129,15 +129,14 @@ class Encoder(abc.ABC):
         """Spikes back to an estimate of the values, of the same kind."""
 
 
-def encode_static(encoder: str, x, fn: Callable[[np.ndarray], np.ndarray], lo: float = 0.0,
-                  hi: float = 1.0):
+def encode_static(encoder: str, x, fn: Callable[[np.ndarray], np.ndarray]):
     """Run ``fn`` (values ``[M]`` in the work dtype -> spikes ``[steps, M]``) on static
-    input ``x [..., N]`` checked to lie in ``[lo, hi]`` (errors name the ``encoder``);
+    input ``x [..., N]`` checked to lie in [0, 1] (errors name the ``encoder``);
     returns ``[steps, ..., N]`` of x's kind."""
     arr, like = to_numpy(x)
     if arr.ndim < 1:
         raise ValueError("x must have shape [..., N] (at least 1 dimension), got a scalar")
-    check_values(arr, "x", encoder, lo, hi)
+    check_values(arr, "x", encoder, 0.0, 1.0)
     flat = arr.astype(work_dtype(arr), copy=False).reshape(-1)
     out = fn(flat)
     return wrap(out.reshape(out.shape[0], *arr.shape), like)
@@ -167,18 +166,16 @@ def rmse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2, axis=0))
 
 
-def grid_search(signal, grid: dict[str, np.ndarray],
+def grid_search(x: np.ndarray, grid: dict[str, np.ndarray],
                 reconstruct: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray]) -> dict:
     """Exhaustive, deterministic search over a parameter grid, batched.
 
-    signal: ``[T, ...]`` (numpy or torch); grid: name -> 1-D candidate values (the
-    Cartesian product is searched). ``reconstruct(x [T, K*C], params)`` gets every
-    channel repeated once per candidate (params are ``[K*C]`` arrays) and returns the
-    reconstruction ``[T, K*C]``. Returns the candidate with the lowest RMSE summed
-    over channels (first one on ties) as ``{name: float}``.
+    x: the signal ``[T, C]`` (checked by the caller); grid: name -> 1-D candidate
+    values (the Cartesian product is searched). ``reconstruct(xs [T, K*C], params)``
+    gets every channel repeated once per candidate (params are ``[K*C]`` arrays) and
+    returns the reconstruction ``[T, K*C]``. Returns the candidate with the lowest RMSE
+    summed over channels (the first one on ties) as ``{name: float}``.
     """
-    x, _, _ = signal_io(signal, "signal")
-    check_values(x, "signal", "optimize")
     names = list(grid)
     mesh = np.meshgrid(*[np.asarray(grid[n], np.float64) for n in names], indexing="ij")
     cand = {n: m.reshape(-1) for n, m in zip(names, mesh)}
