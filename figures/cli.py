@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-FIGURES = ["fig1"]
+FIGURES = ["fig1", "fig3", "fig4", "fig5", "fig6", "fig7", "trainers"]
 
 
 def configure_figures(parser) -> None:
@@ -18,12 +18,28 @@ def configure_figures(parser) -> None:
     parser.add_argument("--out", default="output/figures", help="output folder (default: output/figures)")
     parser.add_argument("--data-dir", default=None, help="dataset folder (default: $SPIKESYNTH_DATA, ...)")
     parser.add_argument("--cache", default=None, help="trained-model cache (default: ~/.cache/spikesynth/figures)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of weights, spikes and shuffling (default 1, as the official code)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="seed of weights, spikes and shuffling (default 1, as the official code)")
+
+
+def plan(ctx, modules) -> list:
+    """The distinct autoencoder trainings the figures need that are not cached yet."""
+    from .runner import is_cached
+
+    todo, seen = [], set()
+    for module in modules:
+        for cfg in getattr(module, "configs", lambda ctx: [])(ctx):
+            if cfg not in seen and not is_cached(ctx, cfg):
+                seen.add(cfg)
+                todo.append(cfg)
+    return todo
 
 
 def run_figures(args) -> int:
+    from tqdm import tqdm
+
     from . import style
-    from .runner import Context
+    from .runner import Context, estimate_seconds, trained_autoencoder
 
     names = FIGURES if "all" in args.names else args.names
     unknown = [n for n in names if n not in FIGURES]
@@ -33,10 +49,18 @@ def run_figures(args) -> int:
     ctx = Context(out=Path(args.out), quick=args.quick, data_dir=args.data_dir, seed=args.seed)
     if args.cache:
         ctx.cache = Path(args.cache)
-    for name in names:
-        start = time.perf_counter()
-        module = importlib.import_module(f"figures.{name}")
+    modules = [importlib.import_module(f"figures.{name}") for name in names]
+    todo = plan(ctx, modules)
+    estimate = sum(estimate_seconds(cfg) for cfg in todo)
+    print(f"{len(names)} figure(s); {len(todo)} model(s) to train (cache: {ctx.cache}); "
+          f"estimated training time {estimate / 60:.1f} min", file=sys.stderr)
+    start = time.perf_counter()
+    for cfg in tqdm(todo, desc="models", unit="model", disable=not todo):
+        trained_autoencoder(ctx, cfg)
+    for name, module in zip(names, modules):
+        t0 = time.perf_counter()
         print(f"[{name}] {module.TITLE}", file=sys.stderr)
         module.make(ctx)
-        print(f"[{name}] done in {time.perf_counter() - start:.1f} s -> {ctx.out}/{name}.png", file=sys.stderr)
+        print(f"[{name}] done in {time.perf_counter() - t0:.1f} s -> {ctx.out}/{name}.png", file=sys.stderr)
+    print(f"all done in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
     return 0

@@ -42,12 +42,14 @@ class Context:
     data_dir: str | None = None
     cache: Path = field(default_factory=default_cache_dir)
     seed: int = 1
+    sizes: dict | None = None
     written: list = field(default_factory=list)
 
     @property
     def settings(self) -> dict:
-        """Run sizes: ``train_limit`` and ``test_limit`` images, ``fsdd_epochs``."""
-        return QUICK if self.quick else FULL
+        """Run sizes: ``train_limit`` and ``test_limit`` images, ``fsdd_epochs`` (``sizes``
+        overrides the quick/full presets, e.g. for tests)."""
+        return {**(QUICK if self.quick else FULL), **(self.sizes or {})}
 
     def save(self, name: str, fig, numbers: dict, rows: list[dict] | None = None) -> None:
         """Write ``name.png``, ``name.pdf``, ``name.json`` (numbers) and, given rows, ``name.csv``."""

@@ -1,0 +1,87 @@
+"""Figures: the numbers behind each figure have the expected keys and sane values."""
+
+import json
+import math
+
+import pytest
+
+from figures import cli
+from figures.runner import Context, autoencoder_config, is_cached, trained_autoencoder
+
+TINY = {"train_limit": 200, "test_limit": 50}
+
+
+@pytest.fixture
+def ctx(tmp_path, data_dir):
+    from figures import style
+
+    style.apply()
+    return Context(out=tmp_path / "out", quick=True, data_dir=str(data_dir), cache=tmp_path / "cache", sizes=TINY)
+
+
+def load(ctx, name):
+    return json.loads((ctx.out / f"{name}.json").read_text())
+
+
+def test_fig1_numbers(ctx):
+    from figures import fig1
+
+    fig1.make(ctx)
+    numbers = load(ctx, "fig1")
+    assert numbers["digit"] == 7 and numbers["steps"] == 15 and len(numbers["spikes_per_step"]) == 15
+    # the Poisson count is within 5 sigma of its expectation
+    assert abs(numbers["total_spikes"] - numbers["expected_total_spikes"]) < 5 * math.sqrt(numbers["expected_total_spikes"])
+    assert numbers["corr_counts_pixels"] > 0.5
+    for ext in ("png", "pdf"):
+        assert (ctx.out / f"fig1.{ext}").stat().st_size > 1000
+
+
+def test_fig3_trains_once_and_reuses_the_cache(ctx):
+    from figures import fig3
+
+    assert cli.plan(ctx, [fig3]) == fig3.configs(ctx)
+    fig3.make(ctx)
+    rows = load(ctx, "fig3")["rows"]
+    assert [r["alpha"] for r in rows] == list(fig3.ALPHAS)
+    for r in rows:
+        for key in ("train_spike_mse", "test_spike_mse", "train_pixel_mse", "test_pixel_mse"):
+            assert 0 < r[key] < 2, (key, r)
+    assert (ctx.out / "fig3.csv").read_text().startswith("alpha,")
+    assert cli.plan(ctx, [fig3]) == []      # everything cached: nothing to train again
+    assert all(is_cached(ctx, c) for c in fig3.configs(ctx))
+
+
+def test_cached_result_survives_and_interrupted_one_is_redone(ctx, monkeypatch):
+    cfg = autoencoder_config(ctx, hidden=16, steps=5)
+    calls = []
+
+    def boom():
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ctx.cached({"x": 1}, boom)
+    assert ctx.cached({"x": 1}, lambda: {"v": 2})["v"] == 2   # redone after the interruption
+    assert ctx.cached({"x": 1}, lambda: {"v": 3})["v"] == 2   # finished results are reused
+    first = trained_autoencoder(ctx, cfg)
+    assert first["test"]["n"] == TINY["test_limit"]
+    assert trained_autoencoder(ctx, cfg) == first
+
+
+def test_unknown_figure_name_is_an_error(tmp_path):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    cli.configure_figures(parser)
+    with pytest.raises(ValueError, match="unknown figure"):
+        cli.run_figures(parser.parse_args(["fig99", "--out", str(tmp_path)]))
+
+
+@pytest.mark.slow
+def test_all_quick_figures(tmp_path, data_dir):
+    from training.cli import main
+
+    assert main(["figures", "all", "--quick", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "c"),
+                 "--data-dir", str(data_dir)]) == 0
+    for name in cli.FIGURES:
+        assert (tmp_path / "out" / f"{name}.json").is_file(), name
