@@ -95,10 +95,14 @@ class BrianRecording:
     v: list | None
     seconds: float
 
-    def dense(self, layer: int) -> torch.Tensor:
-        """0/1 spikes of weight layer ``layer`` (0-based) as float64 ``[T, batch, N]``."""
+    def dense(self, layer: int, start: int = 0, stop: int | None = None) -> torch.Tensor:
+        """0/1 spikes of weight layer ``layer`` (0-based) for images ``[start, stop)`` (default
+        all) as float64 ``[T, stop - start, N]``."""
+        stop = self.batch if stop is None else stop
         step, neuron = self.events[layer]
-        out = torch.zeros(self.steps, self.batch, self.sizes[layer + 1], dtype=torch.float64)
+        keep = (step >= start * self.steps) & (step < stop * self.steps)
+        step, neuron = step[keep] - start * self.steps, neuron[keep]
+        out = torch.zeros(self.steps, stop - start, self.sizes[layer + 1], dtype=torch.float64)
         out[torch.as_tensor(step % self.steps), torch.as_tensor(step // self.steps), torch.as_tensor(neuron)] = 1.0
         return out
 

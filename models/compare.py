@@ -72,7 +72,8 @@ def plot_comparison(ref: Recording, rec: BrianRecording, path: str | Path, image
             ax.set_ylabel("neuron")
     out = n_layers - 1
     if neuron is None:
-        neuron = int(ref.spikes[out][:, :k].sum(dim=(0, 1)).argmax())
+        counts = ref.spikes[out][:, :k].sum(dim=(0, 1))
+        neuron = int((counts - k * steps / 4).abs().argmin())
     ax = fig.add_subplot(grid[n_layers, :])
     t = np.arange(k * steps)
     ax.plot(t, flat(ref.v[out].to(torch.float64))[:, neuron], "-", color="tab:blue", lw=2.5, alpha=0.6,
@@ -85,7 +86,7 @@ def plot_comparison(ref: Recording, rec: BrianRecording, path: str | Path, image
         ax.axhline(v_th, color="0.5", ls="--", lw=0.8, label="V_th")
     ax.set_xlabel("time step (images back to back)")
     ax.set_ylabel(f"V of layer {n_layers} neuron {neuron}")
-    ax.legend(loc="upper right", fontsize=7, ncol=4)
+    ax.legend(loc="lower right", fontsize=7, ncol=4)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=120)
     plt.close(fig)

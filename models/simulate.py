@@ -17,8 +17,10 @@ from .quantized import FixedPoint, QuantizedNetwork
 from .spec import NetworkSpec
 from .torch_snn import SpikingNetwork
 
-#: Images encoded (and run through the mirror) per batch; the seeded spikes depend on it.
-BATCH = 1000
+#: Images encoded per batch (the seeded spikes depend on it).
+ENCODE_BATCH = 1000
+#: Images run through the mirror per batch (small enough for the CPU caches).
+BATCH = 250
 
 
 def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int | None = None):
@@ -31,7 +33,7 @@ def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int
 
 def encode_images(images, spec: NetworkSpec, seed: int = 0) -> torch.Tensor:
     """Rate-code images ``[n, ...]`` in [0, 1] with the spec's encoder (``poisson`` only here),
-    ``BATCH`` images at a time from one seeded generator. Returns uint8 0/1 ``[T, n, P]``."""
+    ``ENCODE_BATCH`` images at a time from one seeded generator. Returns uint8 0/1 ``[T, n, P]``."""
     if spec.encoder.name != "poisson":
         raise ValueError(f"simulate encodes with the 'poisson' encoder only, the spec names {spec.encoder.name!r}")
     x = torch.as_tensor(np.asarray(images), dtype=torch.float32).reshape(len(images), -1)
@@ -39,8 +41,8 @@ def encode_images(images, spec: NetworkSpec, seed: int = 0) -> torch.Tensor:
         raise ValueError(f"images have {x.shape[1]} pixels but the spec's input layer has {spec.sizes[0]}")
     g = make_generator(seed)
     max_rate = float(spec.encoder.params.get("max_rate", 300.0))
-    return torch.cat([poisson(x[a:a + BATCH], spec.steps, max_rate, spec.dt, generator=g).to(torch.uint8)
-                      for a in range(0, len(x), BATCH)], dim=1)
+    return torch.cat([poisson(x[a:a + ENCODE_BATCH], spec.steps, max_rate, spec.dt, generator=g).to(torch.uint8)
+                      for a in range(0, len(x), ENCODE_BATCH)], dim=1)
 
 
 def mirror_counts(model, spikes: torch.Tensor, progress: bool = True) -> list[np.ndarray]:
