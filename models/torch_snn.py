@@ -91,17 +91,42 @@ class SpikingNetwork(torch.nn.Module):
         """Run ``[T, batch, sizes[0]]`` 0/1 input spikes through all layers, all
         layers updating within each step. Returns a ``Recording``."""
         check_spikes(input_spikes, self.spec.sizes[0])
-        w0 = self.weights[0]
-        x = input_spikes.to(device=w0.device, dtype=w0.dtype)
-        steps, batch = x.shape[0], x.shape[1]
         neuron = self.spec.neuron
-        vs = [x.new_zeros(batch, n) for n in self.spec.sizes[1:]]
-        out_s = [x.new_empty(steps, batch, n) for n in self.spec.sizes[1:]]
-        out_v = [x.new_empty(steps, batch, n) for n in self.spec.sizes[1:]]
-        for t in range(steps):
-            s = x[t]
-            for layer, w in enumerate(self.weights):
-                v_pre, s, vs[layer] = lif_step(vs[layer], s @ w.T, neuron)
-                out_s[layer][t] = s
-                out_v[layer][t] = v_pre
-        return Recording(spikes=out_s, v=out_v)
+        return run_feedforward(input_spikes, list(self.weights),
+                               lambda layer, v, current: lif_step(v, current, neuron))
+
+
+def spike_matmul(spikes: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Synaptic currents ``spikes @ weight.T`` of sparse 0/1 spikes ``[rows, pre]`` (any
+    dtype) and weights ``[post, pre]``: ``[rows, post]`` in the weights' dtype, computed as a
+    sparse product (only the rows of ``weight.T`` that spiked are summed)."""
+    idx = spikes.nonzero().T
+    sparse = torch.sparse_coo_tensor(idx, torch.ones(idx.shape[1], dtype=weight.dtype, device=weight.device),
+                                     tuple(spikes.shape), check_invariants=False)
+    return torch.sparse.mm(sparse, weight.T)
+
+
+def run_feedforward(input_spikes: torch.Tensor, weights: list[torch.Tensor], step) -> Recording:
+    """The shared time loop of the mirrors (float and fixed-point).
+
+    input_spikes: 0/1 ``[T, batch, N_in]`` (already checked, any dtype); weights: ``[post, pre]``
+    per layer, all of one dtype and device. ``step(layer, v, current)`` returns
+    ``(v_pre, spikes, v_next)`` as ``lif_step`` does. Every layer starts at ``v = 0``
+    and all layers update within each step. The first layer's input currents are
+    computed for all T steps in one sparse product (the input does not depend on the state).
+    """
+    w0 = weights[0]
+    steps, batch = input_spikes.shape[0], input_spikes.shape[1]
+    sizes = [w.shape[0] for w in weights]
+    x = input_spikes.to(device=w0.device).reshape(steps * batch, -1)
+    first = spike_matmul(x, w0).reshape(steps, batch, sizes[0])
+    vs = [first.new_zeros(batch, n) for n in sizes]
+    out_s = [first.new_empty(steps, batch, n) for n in sizes]
+    out_v = [first.new_empty(steps, batch, n) for n in sizes]
+    for t in range(steps):
+        current = first[t]
+        for layer in range(len(weights)):
+            if layer:
+                current = out_s[layer - 1][t] @ weights[layer].T
+            out_v[layer][t], out_s[layer][t], vs[layer] = step(layer, vs[layer], current)
+    return Recording(spikes=out_s, v=out_v)

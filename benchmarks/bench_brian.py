@@ -1,0 +1,68 @@
+"""Speed of the Brian2 back-ends against the float64 mirror, with a spike-for-spike check.
+
+    python benchmarks/bench_brian.py --model runs/ae/model.safetensors            # 10,000 MNIST test images
+    python benchmarks/bench_brian.py --model M --n 200 --runtime-n 50             # smoke run
+
+The mirror (float64) is the in-process baseline; every Brian2 back-end prints images/second,
+its time relative to the mirror, and the number of spikes that differ from the mirror.
+cpp_standalone times include code generation and compilation (a cached build is reused).
+numpy and cython run ``--runtime-n`` images (they are much slower); their rates are comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from tqdm.auto import tqdm
+
+from models.brian_snn import BACKENDS, run_brian
+from models.io import load_model
+from models.simulate import BATCH, build_model, encode_images, mirror_counts
+from training.data import load_images
+
+
+def mismatches(model, spikes: torch.Tensor, rec) -> list[int]:
+    """Spikes that differ between the mirror and a Brian2 run, per layer, ``BATCH`` images at a time."""
+    total = [0] * model.spec.n_layers
+    for a in tqdm(range(0, rec.batch, BATCH), desc="checking", unit="batch", leave=False):
+        b = min(a + BATCH, rec.batch)
+        ref = model.forward(spikes[:, a:b])
+        for layer, s in enumerate(ref.spikes):
+            total[layer] += int((rec.dense(layer, a, b) != s).sum())
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--n", type=int, default=10000, help="images for the mirror and cpp_standalone")
+    parser.add_argument("--runtime-n", type=int, default=500, help="images for numpy and cython")
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    args = parser.parse_args()
+
+    spec, weights, _ = load_model(args.model, kind="snn")
+    model = build_model(spec, weights)
+    images, _ = load_images(args.dataset, "test", args.data_dir, as_float=True)
+    spikes = encode_images(images[:args.n], spec, seed=0)
+    print(f"{args.n} {args.dataset} test images, sizes {list(spec.sizes)}, T={spec.steps}, "
+          f"{torch.get_num_threads()} torch threads")
+
+    start = time.perf_counter()
+    mirror_counts(model, spikes, progress=False)
+    base = time.perf_counter() - start
+    print(f"{'mirror float64':>16}: {args.n:6d} images {base:8.2f} s {args.n / base:9.1f} images/s  (baseline)")
+    for backend in args.backends:
+        n = args.n if backend == "cpp_standalone" else min(args.runtime_n, args.n)
+        rec = run_brian(model, spikes[:, :n], backend=backend, progress=False)
+        bad = mismatches(model, spikes[:, :n], rec)
+        ratio = (rec.seconds / n) / (base / args.n)
+        print(f"{'brian2 ' + backend:>16}: {n:6d} images {rec.seconds:8.2f} s {n / rec.seconds:9.1f} images/s  "
+              f"{ratio:7.2f} x mirror time per image, mismatching spikes per layer {bad}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""``spikesynth simulate`` and ``spikesynth compare``: thin wrappers over models.simulate / models.compare."""
+
+from __future__ import annotations
+
+import json
+
+DEVICES = ("numpy", "cython", "cpp_standalone")
+
+
+def _common(parser, n_default: int, device_default: str) -> None:
+    parser.add_argument("--model", required=True, help="model file (safetensors written by save_model)")
+    parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion-mnist"))
+    parser.add_argument("--split", default="test", choices=("train", "test"))
+    parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
+    parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson input spikes")
+    parser.add_argument("--device", default=device_default, choices=DEVICES,
+                        help="Brian2 code generation: numpy/cython (runtime) or cpp_standalone")
+    parser.add_argument("--weight-bits", type=int, default=None,
+                        help="run the fixed-point (hardware-style) network with this many weight bits (2-16)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _load(args):
+    """Model (float64 mirror or fixed-point) and the first n images, all checked before simulating."""
+    from training.data import load_images
+
+    from .io import load_model
+    from .simulate import build_model
+
+    spec, weights, _ = load_model(args.model, kind="snn")
+    model = build_model(spec, weights, args.weight_bits)
+    if args.n < 1:
+        raise ValueError(f"--n must be >= 1, got {args.n}")
+    images, _ = load_images(args.dataset, args.split, args.data_dir, as_float=True)
+    if args.n > len(images):
+        raise ValueError(f"--n must be <= {len(images)} (the {args.dataset} {args.split} split), got {args.n}")
+    return model, images[:args.n]
+
+
+def configure_simulate(parser) -> None:
+    """Arguments of ``spikesynth simulate``."""
+    _common(parser, 10000, "cpp_standalone")
+    parser.add_argument("--backend", default="brian2", choices=("brian2", "mirror"),
+                        help="brian2 (the equation-defined network) or mirror (the PyTorch model)")
+
+
+def run_simulate(args) -> int:
+    """Run a dataset split through a model file and print the reconstruction metrics."""
+    from .simulate import simulate
+
+    model, images = _load(args)
+    report = simulate(model, images, backend=args.backend, device=args.device, seed=args.seed)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        where = args.backend + (f" ({args.device})" if args.backend == "brian2" else "")
+        print(f"{report['n']} images through {where} in {report['seconds']:.2f} s: "
+              f"spike_mse {report['spike_mse']:.4f}, pixel_mse {report['pixel_mse']:.4f}, "
+              f"{report['synops_per_image']:.0f} synaptic ops per image "
+              f"({report['synops_over_macs']:.2f} x the ANN's {report['ann_macs_per_image']} MACs)")
+    return 0
+
+
+def configure_compare(parser) -> None:
+    """Arguments of ``spikesynth compare``."""
+    _common(parser, 100, "numpy")
+    parser.add_argument("--plot", default=None, help="write the comparison figure here (.png/.pdf/.svg)")
+
+
+def run_compare(args) -> int:
+    """Same input spikes through the mirror and Brian2; exit status 1 on any mismatching spike."""
+    from .compare import compare_recordings, plot_comparison
+    from .brian_snn import run_brian
+    from .quantized import QuantizedNetwork
+    from .simulate import encode_images
+
+    model, images = _load(args)
+    spikes = encode_images(images, model.spec, args.seed)
+    ref = model.forward(spikes)
+    rec = run_brian(model, spikes, backend=args.device, record_v=True)
+    rows = compare_recordings(ref, rec)
+    if args.plot:
+        v_th = model.thresholds[-1] if isinstance(model, QuantizedNetwork) else model.spec.neuron.v_th
+        plot_comparison(ref, rec, args.plot, v_th=v_th)
+    agree = all(r["mismatches"] == 0 for r in rows)
+    if args.json:
+        print(json.dumps({"n": rec.batch, "device": args.device, "agree": agree, "layers": rows,
+                          "plot": args.plot}, indent=2))
+    else:
+        for r in rows:
+            print(f"layer {r['layer']}: mirror {r['mirror_spikes']} spikes, Brian2 {r['brian2_spikes']}, "
+                  f"{r['mismatches']} mismatching, max |dV| {r['max_abs_dv']:.3g}")
+    return 0 if agree else 1

@@ -1,0 +1,92 @@
+"""Run a dataset through a model in Brian2 or in the mirror and score the reconstruction."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from encoders.rate import make_generator, poisson
+from training.metrics import pixel_mse, spike_mse
+
+from .brian_snn import BACKENDS, run_brian
+from .events import energy_report, synaptic_ops
+from .quantized import FixedPoint, QuantizedNetwork
+from .spec import NetworkSpec
+from .torch_snn import SpikingNetwork
+
+#: Images encoded per batch (the seeded spikes depend on it).
+ENCODE_BATCH = 1000
+#: Images run through the mirror per batch (small enough for the CPU caches).
+BATCH = 250
+
+
+def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int | None = None):
+    """The float64 mirror of spec + weights, or its fixed-point version with ``weight_bits``-bit
+    weights (``FixedPoint`` defaults otherwise)."""
+    if weight_bits is None:
+        return SpikingNetwork(spec, [torch.as_tensor(w, dtype=torch.float64) for w in weights], dtype=torch.float64)
+    return QuantizedNetwork(spec, weights, FixedPoint(weight_bits=weight_bits))
+
+
+def encode_images(images, spec: NetworkSpec, seed: int = 0) -> torch.Tensor:
+    """Rate-code images ``[n, ...]`` in [0, 1] with the spec's encoder (``poisson`` only here),
+    ``ENCODE_BATCH`` images at a time from one seeded generator. Returns uint8 0/1 ``[T, n, P]``."""
+    if spec.encoder.name != "poisson":
+        raise ValueError(f"simulate encodes with the 'poisson' encoder only, the spec names {spec.encoder.name!r}")
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float32).reshape(len(images), -1)
+    if x.shape[1] != spec.sizes[0]:
+        raise ValueError(f"images have {x.shape[1]} pixels but the spec's input layer has {spec.sizes[0]}")
+    g = make_generator(seed)
+    max_rate = float(spec.encoder.params.get("max_rate", 300.0))
+    return torch.cat([poisson(x[a:a + ENCODE_BATCH], spec.steps, max_rate, spec.dt, generator=g).to(torch.uint8)
+                      for a in range(0, len(x), ENCODE_BATCH)], dim=1)
+
+
+def mirror_counts(model, spikes: torch.Tensor, progress: bool = True) -> list[np.ndarray]:
+    """Spike counts per image of every weight layer from the mirror, ``BATCH`` images at a
+    time: int64 ``[n, N_l]`` per layer."""
+    parts = []
+    for a in tqdm(range(0, spikes.shape[1], BATCH), desc="mirror", unit="batch", disable=not progress):
+        rec = model.forward(spikes[:, a:a + BATCH])
+        parts.append([s.sum(0).to(torch.int64).numpy() for s in rec.spikes])
+    return [np.concatenate(layer) for layer in zip(*parts)]
+
+
+def simulate(model, images, backend: str = "brian2", device: str = "cpp_standalone", seed: int = 0,
+             progress: bool = True) -> dict:
+    """Encode ``images`` ``[n, ...]`` (values in [0, 1]), run them through ``model`` (a
+    ``SpikingNetwork`` or ``QuantizedNetwork``) in Brian2 (``device``: one of ``BACKENDS``)
+    or in the mirror (``backend='mirror'``), and report: ``n``, ``spike_mse`` and
+    ``pixel_mse`` of the output spike counts, synaptic operations and the energy estimate
+    (``models.events``), total output spikes and ``seconds`` (the simulation only)."""
+    if backend not in ("brian2", "mirror"):
+        raise ValueError(f"backend must be 'brian2' or 'mirror', got {backend!r}")
+    if backend == "brian2" and device not in BACKENDS:
+        raise ValueError(f"device must be one of {BACKENDS}, got {device!r}")
+    spec = model.spec
+    spikes = encode_images(images, spec, seed)
+    input_counts = spikes.sum(0, dtype=torch.int64).numpy()
+    start = time.perf_counter()
+    if backend == "mirror":
+        counts = mirror_counts(model, spikes, progress)
+        seconds = time.perf_counter() - start
+    else:
+        rec = run_brian(model, spikes, backend=device, progress=progress)
+        seconds = rec.seconds
+        input_counts = rec.counts(-1)  # the simulator's own input spikes
+        counts = [rec.counts(layer) for layer in range(spec.n_layers)]
+    out = torch.as_tensor(counts[-1])[None]
+    report = {
+        "n": len(input_counts), "backend": backend, "device": device if backend == "brian2" else None,
+        "fixed_point": model.describe() if isinstance(model, QuantizedNetwork) else None,
+        "spike_mse": spike_mse(torch.as_tensor(input_counts)[None], out),
+        "pixel_mse": pixel_mse(torch.as_tensor(np.asarray(images, dtype=np.float64)), out),
+        "spikes_per_image": [float(input_counts.sum(1).mean())] + [float(c.sum(1).mean()) for c in counts],
+        "seconds": seconds,
+    }
+    synops = synaptic_ops([input_counts.sum(1)] + [c.sum(1) for c in counts[:-1]], spec.sizes)
+    report.update(energy_report(synops, spec.sizes))
+    return report

@@ -1,0 +1,61 @@
+"""Fixed-point (hardware-style) mode: the integer mirror, and Brian2 agreeing with it exactly."""
+
+import pytest
+import torch
+
+from models.brian_snn import run_brian
+from models.compare import compare_recordings
+from models.quantized import FixedPoint, QuantizedNetwork, quantize_weights
+from models.spec import NetworkSpec, NeuronSpec
+from tests.test_brian import random_input, random_net
+
+F64 = torch.float64
+
+
+def test_quantize_weights_is_symmetric_and_uses_the_full_range():
+    w = torch.tensor([[0.5, -0.25], [0.1, 0.0]], dtype=F64)
+    q, scale = quantize_weights(w, 4)
+    assert scale == pytest.approx(0.5 / 7)
+    assert q.tolist() == [[7.0, -4.0], [1.0, 0.0]]   # 0.25/scale = 3.5 rounds to even 4, 0.1/scale = 1.4
+    assert float((q * scale - w).abs().max()) <= scale / 2
+
+
+def test_hand_computed_fixed_point_step():
+    spec = NetworkSpec(sizes=(2, 3), neuron=NeuronSpec(alpha=0.1, v_th=1.0))
+    # scale = 0.5 / 127, threshold = round(1 / scale) = 254; membrane register 10 bits: [-512, 511]
+    qn = QuantizedNetwork(spec, [torch.tensor([[0.5, 0.0], [0.0, -0.5], [0.25, 0.25]], dtype=F64)],
+                          FixedPoint(weight_bits=8, membrane_bits=10, leak_bits=8))
+    assert qn.decay == 230 and qn.thresholds == [254]           # round(0.9 * 256) = 230
+    v = torch.tensor([[100.0, -100.0, 300.0]], dtype=F64)
+    current = torch.tensor([[0.0, -600.0, 0.0]], dtype=F64)
+    v_pre, s, v_next = qn.step(0, v, current)
+    # leak: floor((100*230 + 128)/256) = 90; floor((-23000 + 128)/256) = -90 - 600 -> saturates at -512;
+    # floor((69000 + 128)/256) = 270 -> clipped at the threshold 254 and spikes
+    assert v_pre.tolist() == [[90.0, -512.0, 254.0]]
+    assert s.tolist() == [[0.0, 0.0, 1.0]]
+    assert v_next.tolist() == [[90.0, -512.0, 0.0]]
+
+
+def test_bad_formats_are_refused():
+    with pytest.raises(ValueError, match="weight_bits"):
+        FixedPoint(weight_bits=1)
+    with pytest.raises(ValueError, match="membrane_bits"):
+        FixedPoint(weight_bits=8, membrane_bits=8)
+    spec = NetworkSpec(sizes=(2, 1))
+    with pytest.raises(ValueError, match="does not fit"):   # threshold 1 / (1e-3 / 127) needs > 16 bits
+        QuantizedNetwork(spec, [torch.tensor([[1e-3, 0.0]], dtype=F64)], FixedPoint())
+
+
+@pytest.mark.parametrize("bits, membrane_bits, clip", [(8, 16, True), (4, 8, False)])
+def test_brian2_fixed_point_agrees_exactly(bits, membrane_bits, clip):
+    net = random_net()
+    spec = net.spec.with_(neuron=NeuronSpec(alpha=0.1, v_th=1.0, clip=clip))
+    qn = QuantizedNetwork(spec, list(net.weights), FixedPoint(weight_bits=bits, membrane_bits=membrane_bits))
+    x = random_input(30)
+    ref = qn(x)
+    rec = run_brian(qn, x, backend="numpy", record_v=True, progress=False)
+    assert all(float(s.mean()) > 0.01 for s in ref.spikes)
+    if membrane_bits == 8:   # the saturation is exercised
+        assert any(bool((v == FixedPoint(bits, membrane_bits).v_min).any()) for v in ref.v)
+    for row in compare_recordings(ref, rec):
+        assert row["mismatches"] == 0 and row["max_abs_dv"] == 0.0, row
