@@ -85,3 +85,25 @@ def test_all_quick_figures(tmp_path, data_dir):
                  "--data-dir", str(data_dir)]) == 0
     for name in cli.FIGURES:
         assert (tmp_path / "out" / f"{name}.json").is_file(), name
+
+
+def test_fig2_brian2_and_mirror_agree(ctx):
+    from figures import fig2
+
+    numbers = fig2.make(ctx)
+    assert numbers["input_spikes"] > 5 and numbers["output_spikes_mirror"] > 0
+    assert numbers["mismatches"] == 0 and numbers["max_abs_dv"] < 1e-9
+    assert numbers["output_spikes_brian2"] == numbers["output_spikes_mirror"]
+
+
+def test_agreement_and_events_numbers(ctx):
+    from figures import agreement, events
+
+    numbers = agreement.make(ctx)
+    assert numbers["n"] == TINY["test_limit"] and numbers["total_mismatches"] == 0
+    assert [r["layer"] for r in numbers["rows"]] == [1, 2] and numbers["rows"][0]["mirror_spikes"] > 0
+    numbers = events.make(ctx)
+    assert [r["weights"] for r in numbers["rows"]] == ["float64", "8-bit", "6-bit", "4-bit"]
+    assert numbers["ann_macs_per_image"] == 2 * 784 * 196
+    for r in numbers["rows"]:
+        assert 0 < r["pixel_mse"] < 2 and r["synops_per_image"] > 0 and r["snn_energy_j"] > 0

@@ -1,0 +1,59 @@
+"""Beyond the paper: the trained MNIST autoencoder in the mirror and in Brian2 on the same input spikes."""
+
+from __future__ import annotations
+
+from .runner import autoencoder_config, trained_autoencoder
+
+NAME = "agreement"
+TITLE = "Mirror (PyTorch, float64) against Brian2 (cython) on the same input spikes, MNIST test images"
+BACKEND = "cython"
+
+
+def configs(ctx) -> list:
+    return [autoencoder_config(ctx)]
+
+
+def make(ctx) -> dict:
+    import time
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from models.brian_snn import run_brian
+    from models.compare import compare_recordings
+    from models.io import load_model
+    from models.simulate import build_model, encode_images
+    from training.data import load_images
+
+    from .style import color
+
+    run = trained_autoencoder(ctx, configs(ctx)[0])
+    spec, weights, _ = load_model(run["model"])
+    model = build_model(spec, weights)
+    images, _ = load_images("mnist", "test", ctx.data_dir, as_float=True)
+    n = ctx.settings["test_limit"] if ctx.quick else 1000
+    spikes = encode_images(images[:n], spec, seed=ctx.seed).to(model.weights[0].dtype)
+    start = time.perf_counter()
+    mirror = model(spikes)
+    mirror_seconds = time.perf_counter() - start
+    brian = run_brian(model, spikes, backend=BACKEND)
+    rows = compare_recordings(mirror, brian)
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 3.4))
+    x = np.arange(len(rows))
+    ax_a.bar(x - 0.2, [r["mirror_spikes"] for r in rows], 0.4, color=color("mirror"), label="mirror spikes")
+    ax_a.bar(x + 0.2, [r["brian2_spikes"] for r in rows], 0.4, color=color("Brian2"), label="Brian2 spikes")
+    for xi, r in zip(x, rows):
+        ax_a.annotate(f"{r['mismatches']} mismatches", (xi, max(r["mirror_spikes"], r["brian2_spikes"])),
+                      ha="center", va="bottom", fontsize=8)
+    ax_a.set_xticks(x, [f"layer {r['layer']} ({r['neurons']})" for r in rows])
+    ax_a.set(ylabel=f"spikes over {n} images", title="spikes per layer")
+    ax_a.legend(loc="lower right")
+    ax_b.bar(["mirror (float64)", f"Brian2 ({BACKEND})"], [mirror_seconds, brian.seconds],
+             color=[color("mirror"), color("Brian2")])
+    ax_b.set(ylabel="seconds (this machine)", title=f"time for {n} images x {spec.steps} steps")
+    fig.suptitle(TITLE)
+    fig.tight_layout()
+    numbers = {"n": n, "backend": BACKEND, "rows": rows, "mirror_seconds": mirror_seconds,
+               "brian2_seconds": brian.seconds, "total_mismatches": sum(r["mismatches"] for r in rows)}
+    ctx.save(NAME, fig, numbers, rows)
+    return numbers
