@@ -107,3 +107,15 @@ def test_agreement_and_events_numbers(ctx):
     assert numbers["ann_macs_per_image"] == 2 * 784 * 196
     for r in numbers["rows"]:
         assert 0 < r["pixel_mse"] < 2 and r["synops_per_image"] > 0 and r["snn_energy_j"] > 0
+
+
+def test_encoders_numbers(ctx):
+    from figures import encoders as fig
+
+    rows = fig.make(ctx)["rows"]
+    names = {r["encoder"] for r in rows}
+    assert names == set(fig.SIGNAL_SWEEPS) | set(fig.STATIC)
+    assert all(r["rmse"] >= 0 and r["spikes"] >= 0 for r in rows)
+    # more steps, more spikes and a better reconstruction for the deterministic rate code
+    regular = [r for r in rows if r["encoder"] == "regular"]
+    assert regular[-1]["spikes"] > regular[0]["spikes"] and regular[-1]["rmse"] < regular[0]["rmse"]
