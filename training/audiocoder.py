@@ -309,3 +309,140 @@ def evaluate_images(counts, digits, references, classifier_weights) -> dict:
     per_digit = [float(hit[digits == d].mean()) if (digits == d).any() else float("nan") for d in range(10)]
     return {"mse": float(mse.mean()), "identity": float(hit.mean()), "identity_per_digit": per_digit,
             "n": int(len(digits))}
+
+
+# --- model files, images, the experiment -----------------------------------------
+
+def save_audiocoder(path, cfg: AudiocoderConfig, ae_spec: NetworkSpec, ac_weights: list, ae_weights: list,
+                    extra: dict | None = None):
+    """Write the audio-to-image network (AC-SNN + the autoencoder's decoder W2) as one model
+    file of kind ``audiocoder``; ``extra`` (dataset, th, metrics, ...) is stored with the config."""
+    from models.io import save_model
+
+    spec = synthesis_spec(cfg, ae_spec)
+    meta = {"audiocoder": cfg.to_dict(), **(extra or {})}
+    return save_model(path, spec, [*ac_weights, torch.as_tensor(ae_weights[1])], kind="audiocoder", extra=meta)
+
+
+def load_audiocoder(path):
+    """Read an audio-to-image model file. Returns ``(spec, weights, cfg, extra)``; ValueError
+    if it is not an audiocoder or its input layer disagrees with its feature config."""
+    from models.io import load_model
+
+    spec, weights, meta = load_model(path, kind="audiocoder")
+    extra = dict(meta["extra"])
+    if "audiocoder" not in extra:
+        raise ValueError(f"{path}: audiocoder model file without its audiocoder config")
+    cfg = AudiocoderConfig.from_dict(extra.pop("audiocoder"))
+    if spec.sizes[0] != cfg.features.n_inputs or len(spec.sizes) != 4:
+        raise ValueError(f"{path}: network sizes {list(spec.sizes)} do not fit its feature config "
+                         f"({cfg.features.n_inputs} inputs, 4 layers)")
+    return spec, weights, cfg, extra
+
+
+def save_image_grid(maps, path, cols: int = 10) -> None:
+    """Write maps ``[n, 784]`` (any scale; each scaled to its own maximum) as a PNG grid of
+    28 x 28 tiles, ``cols`` per row, white on black."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from models.io import atomic_path
+
+    m = np.asarray(torch.as_tensor(maps).float()).reshape(-1, 28, 28)
+    peak = m.reshape(len(m), -1).max(axis=1)
+    m = m / np.where(peak > 0, peak, 1.0)[:, None, None]
+    cols = min(cols, len(m))
+    rows = math.ceil(len(m) / cols)
+    grid = np.zeros((rows * 28, cols * 28))
+    for i, tile in enumerate(m):
+        r, c = divmod(i, cols)
+        grid[r * 28:(r + 1) * 28, c * 28:(c + 1) * 28] = tile
+    with atomic_path(path) as tmp:
+        plt.imsave(tmp, grid, cmap="gray", vmin=0.0, vmax=1.0, format="png")
+
+
+def examples_per_digit(digits, per_digit: int = 5) -> np.ndarray:
+    """Indices of the first ``per_digit`` clips of each digit, digit by digit (for figures)."""
+    digits = np.asarray(digits)
+    return np.concatenate([np.flatnonzero(digits == d)[:per_digit] for d in range(10)])
+
+
+def balanced_subset(digits, limit: int | None) -> np.ndarray:
+    """Indices of at most ``limit`` items, the first ``limit // 10`` of each digit (all when
+    ``limit`` is None), in their original order."""
+    digits = np.asarray(digits)
+    if limit is None:
+        return np.arange(len(digits))
+    if limit < 10:
+        raise ValueError(f"a clip limit must be at least 10 (one per digit), got {limit}")
+    return np.sort(examples_per_digit(digits, limit // 10))
+
+
+def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, datasets=("A", "B"), ths=(15, 10),
+                     data_dir=None, seed: int = 0, device: str = "cpu", max_train: int | None = None,
+                     max_test: int | None = None, mnist=None, classifier_weights=None, progress: bool = True) -> dict:
+    """Train and test the AC-SNN for each dataset (A, B) and ``th``; returns and writes the results.
+
+    autoencoder: path of the trained MNIST AE-SNN model file (784-196-784).
+    FSDD's standard split (test: recordings 0-4 of each speaker and digit; never trained on),
+    optionally cut to ``max_train`` / ``max_test`` clips balanced over digits.
+    mnist: ``(images [n, 28, 28] in [0, 1], labels)`` (default: MNIST train from ``data_dir``);
+    classifier_weights: the digit-identity classifier (default: the cached one).
+    Writes into ``out_dir``: ``{dataset}-th{th}.safetensors`` (the audio-to-image network),
+    ``{dataset}-th{th}.png`` (5 synthesized test images per digit) and ``results.json``.
+    """
+    import json
+    from pathlib import Path
+
+    from models.io import atomic_path, load_model
+
+    from .audio_features import feature_matrix
+    from .classifier import load_or_train_classifier
+    from .data import load_fsdd, load_images
+
+    out_dir = Path(out_dir)
+    ae_spec, ae_weights, _ = load_model(autoencoder, kind="snn")
+    check_autoencoder(ae_spec)
+    for d in datasets:
+        if d not in DATASETS:
+            raise ValueError(f"datasets must be among {DATASETS}, got {d!r}")
+    train = load_fsdd(data_dir, "train")
+    test = load_fsdd(data_dir, "test")
+    train = [train[i] for i in balanced_subset([c.digit for c in train], max_train)]
+    test = [test[i] for i in balanced_subset([c.digit for c in test], max_test)]
+    check_disjoint(train, test)
+    f_train = feature_matrix(train, cfg.features, progress=progress)
+    f_test = feature_matrix(test, cfg.features, progress=progress)
+    d_train = np.array([c.digit for c in train])
+    d_test = np.array([c.digit for c in test])
+    images, labels = mnist if mnist is not None else load_images("mnist", "train", data_dir, as_float=True)
+    flat = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    if classifier_weights is None:
+        classifier_weights, _ = load_or_train_classifier(data_dir, progress=progress)
+    class_idx = class_images(flat, labels)
+    spec = synthesis_spec(cfg, ae_spec)
+    shown = examples_per_digit(d_test, 5)
+    results = {"config": cfg.to_dict(), "autoencoder": str(autoencoder), "seed": seed,
+               "n_train": len(train), "n_test": len(test), "runs": []}
+    for dataset in datasets:
+        pairs = pair_images(d_train, labels, dataset, seed=seed, class_idx=class_idx)
+        if dataset == "A":
+            refs = flat[class_idx][:, None]
+        else:
+            k = min(100, min(len(np.unique(pairs[d_train == d])) for d in range(10)))
+            refs = flat[reference_sets(pairs, d_train, k, seed)]
+        for th in ths:
+            targets = hidden_spike_maps(ae_spec, ae_weights, flat[pairs], th, seed=seed + 1)
+            weights, history = train_audiocoder(f_train, targets, cfg, seed=seed, device=device, progress=progress)
+            counts = synthesize_counts(spec, [*weights, ae_weights[1]], f_test, seed=seed + 2, device=device)
+            metrics = evaluate_images(counts, d_test, refs, classifier_weights)
+            run = {"dataset": dataset, "th": th, "train_loss": history, **metrics}
+            results["runs"].append(run)
+            name = f"{dataset}-th{th}"
+            save_audiocoder(out_dir / f"{name}.safetensors", cfg, ae_spec, weights, ae_weights,
+                            {"dataset": dataset, "th": th, "autoencoder": str(autoencoder), "test": metrics})
+            save_image_grid(counts[shown], out_dir / f"{name}.png")
+            with atomic_path(out_dir / "results.json") as tmp:
+                tmp.write_text(json.dumps(results, indent=1))
+    return results
