@@ -1,0 +1,34 @@
+"""Shared fixtures."""
+
+import os
+from pathlib import Path
+from urllib.error import URLError
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The dataset folder named by ``$SPIKESYNTH_DATA`` (holding mnist/, fashion-mnist/, fsdd/);
+    tests that use it are skipped when the variable is unset or the folder is missing."""
+    value = os.environ.get("SPIKESYNTH_DATA")
+    if not value or not Path(value).is_dir():
+        pytest.skip("SPIKESYNTH_DATA is not set to an existing dataset folder")
+    return Path(value)
+
+
+@pytest.fixture
+def isolated_data(tmp_path, monkeypatch):
+    """A machine with no datasets and no network: SPIKESYNTH_DATA unset, an empty user cache
+    under ``tmp_path/cache``, no Debian Fashion-MNIST package, and downloads that fail."""
+    import training.catalog as catalog
+    import training.data as data
+
+    monkeypatch.delenv("SPIKESYNTH_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "debian" / "fashion-mnist")
+
+    def offline(url, timeout=None):
+        raise URLError("network is unreachable (test)")
+    monkeypatch.setattr(catalog, "urlopen", offline)
+    return tmp_path

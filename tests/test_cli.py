@@ -1,0 +1,77 @@
+import json
+import subprocess
+import sys
+
+
+import training.cli as cli
+
+
+def test_help_lists_every_subcommand():
+    out = subprocess.run([sys.executable, "-m", "training.cli", "--help"], capture_output=True, text=True, check=True)
+    for name, _, _ in cli.COMMANDS:
+        assert f"    {name} " in out.stdout
+
+
+def test_unbuilt_subcommand_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + [("ghost", "training.no_such_module", "not there")])
+    assert cli.main(["ghost"]) == 2
+    assert "spikesynth ghost: not built yet" in capsys.readouterr().err
+
+
+def test_data_without_action_prints_help(capsys):
+    assert cli.main(["data"]) == 2
+    assert "info" in capsys.readouterr().out
+
+
+def test_data_info_on_the_real_files(data_dir, isolated_data, capsys):
+    assert cli.main(["data", "info", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "mnist train" in out and "60000 images from --data-dir" in out
+    assert "train-images-idx3-ubyte.gz   known variant (MNIST train images rebuilt" in out
+    assert "t10k-images-idx3-ubyte.gz    canonical" in out
+    assert "fsdd" in out and "3000 clips, 6 speakers, digits 0-9, standard split 2700/300" in out
+    assert "NOT FOUND" not in out and "ERROR" not in out
+
+
+def test_data_info_json_quick(data_dir, isolated_data, capsys):
+    assert cli.main(["data", "info", "--data-dir", str(data_dir), "--quick", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(e["dataset"], e.get("split")) for e in report] == [
+        ("mnist", "train"), ("mnist", "test"), ("fashion-mnist", "train"), ("fashion-mnist", "test"), ("fsdd", None),
+        ("mnist-sample", None)]
+    assert all(e["found"] and e["source"] == "--data-dir" for e in report[:5])
+    assert report[5]["count"] == {"train": 1000, "test": 1000}
+    assert report[1]["count"] == 10000 and "status" not in report[1]["files"][0]
+
+
+def test_data_info_with_nothing_found(isolated_data, capsys):
+    assert cli.main(["data", "info"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("NOT FOUND") == 5 and "spikesynth data fetch fashion-mnist" in out
+    assert "SPIKESYNTH_DATA (not set)" in out
+
+
+def test_data_info_reports_a_corrupt_file(tmp_path, isolated_data, capsys):
+    folder = tmp_path / "d" / "mnist"
+    folder.mkdir(parents=True)
+    (folder / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + (5).to_bytes(4, "big") * 3)
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + (5).to_bytes(4, "big"))
+    assert cli.main(["data", "info", "--data-dir", str(tmp_path / "d")]) == 1
+    assert "ERROR:" in capsys.readouterr().out
+
+
+def test_data_fetch_offline(isolated_data, capsys):
+    assert cli.main(["data", "fetch", "mnist"]) == 1
+    err = capsys.readouterr().err
+    assert "could not download mnist train-images-idx3-ubyte.gz (no network?)" in err
+    assert "network is unreachable" in err and "three ways" in err
+
+
+def test_data_fetch_skips_what_is_already_there(data_dir, isolated_data, capsys):
+    assert cli.main(["data", "fetch", "--data-dir", str(data_dir)]) == 0
+    assert capsys.readouterr().out.count("already available from --data-dir") == 4
+
+
+def test_data_fetch_refuses_fsdd(isolated_data, capsys):
+    assert cli.main(["data", "fetch", "fsdd"]) == 1
+    assert "NAME must be one of" in capsys.readouterr().err

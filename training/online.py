@@ -1,0 +1,236 @@
+"""The paper's online membrane-potential rule, as in the authors' official MATLAB code.
+
+Generic over the number of layers, the input and the target: the autoencoder
+uses target = input spikes; the audiocoder uses cochleagram spikes as input and
+a hidden-layer spike map as target.
+
+Per step t of a batch (all layers update within the step, weights ``[post, pre]``):
+
+1. forward, layer by layer: the presynaptic trace ``e_l = (1 - alpha) * e_l + s_pre``
+   (``[batch, pre]``), then ``lif_step`` (``V = min((1 - alpha) V + s_pre W^T, v_th)``,
+   spike, reset); the pre-reset ``V`` is kept;
+2. the masked error of the output layer, ``E = mask * (v_th * target[t] - V_out)``;
+3. gradients with the weights of this step: ``delta_out = -E / batch``,
+   ``grad W_l = delta_l^T e_l``, ``delta_{l-1} = (delta_l W_l) * sigmoid'(V_{l-1} - v_th)``;
+4. one Adam update of every layer (moments start at zero in every batch, the bias
+   correction uses the step within the batch, as the official code);
+5. the traces forget the contribution of neurons that spiked (``trace_reset``):
+   ``fraction`` (official code) scales each sample's trace ``e_l`` by
+   ``1 - (spikes of layer l in that sample) / reset_norm`` (the code's constant 784);
+   ``exact`` (the paper's text) resets ``dV_m / dW_mn`` to 0 for each synapse whose
+   postsynaptic neuron m spiked, computed from the history of the shared trace.
+
+Where this differs from the true gradient of the summed loss by design (see
+``tests/test_online.py``, which checks agreement where it must hold):
+the clip ``min(., v_th)`` and the reset are treated as constants; the output potential's
+dependence on *earlier* hidden spikes is dropped (only ``sigmoid'`` of the current step
+is used); and the weights change within the batch, so step t's gradient is taken at
+the weights after step t - 1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from models.spec import NeuronSpec
+from models.torch_snn import check_spikes, lif_step
+
+from .losses import masked_error
+from .surrogate import sigmoid_grad
+
+TRACE_RESETS = ("fraction", "exact")
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class OnlineConfig:
+    """Settings of the online rule (defaults: the official MNIST autoencoder).
+
+    lr: Adam step size (> 0). beta1, beta2: moment decays in [0, 1). eps: > 0, added to
+    ``sqrt(v_hat)``. weight_decay: L2 term ``weight_decay * W`` added to the gradient
+    (>= 0; the official code's Adam branch uses none). mask: use the XOR mask in the
+    loss. trace_reset: ``fraction`` or ``exact`` (see the module docstring).
+    reset_norm: the denominator of the ``fraction`` reset (> 0; official code: 784).
+    """
+
+    lr: float = 5e-4
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-7
+    weight_decay: float = 0.0
+    mask: bool = True
+    trace_reset: str = "fraction"
+    reset_norm: float = 784.0
+
+    def __post_init__(self) -> None:
+        def number(x) -> bool:
+            return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+        _check(number(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            _check(number(value) and 0 <= value < 1, f"{name} must be in [0, 1), got {value!r}")
+        _check(number(self.eps) and self.eps > 0, f"eps must be a finite number > 0, got {self.eps!r}")
+        _check(number(self.weight_decay) and self.weight_decay >= 0,
+               f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
+        _check(isinstance(self.mask, bool), f"mask must be true or false, got {self.mask!r}")
+        _check(self.trace_reset in TRACE_RESETS,
+               f"trace_reset must be one of {TRACE_RESETS}, got {self.trace_reset!r}")
+        _check(number(self.reset_norm) and self.reset_norm > 0,
+               f"reset_norm must be a finite number > 0, got {self.reset_norm!r}")
+
+
+@dataclass
+class OnlineStats:
+    """What one batch produced.
+
+    loss: ``0.5 * sum(E ** 2)`` per sample, averaged over samples and steps.
+    spikes: per weight layer, the 0/1 spikes ``[T, batch, N_layer]`` (the last is the output).
+    error_density: fraction of output (step, sample, neuron) entries with ``E != 0``
+    (the paper: about 15% with the mask).
+    """
+
+    loss: float
+    spikes: list
+    error_density: float
+
+
+def check_weights_chain(weights: list[torch.Tensor]) -> list[int]:
+    """Raise ValueError unless ``weights`` are 2-D floating ``[post, pre]`` matrices on one
+    device and dtype whose sizes chain (``W_l`` has ``pre == post`` of ``W_{l-1}``), finite.
+    Returns the layer sizes, input first."""
+    _check(isinstance(weights, (list, tuple)) and len(weights) > 0, "weights must be a non-empty list of tensors")
+    first = weights[0]
+    sizes = None
+    for i, w in enumerate(weights):
+        _check(isinstance(w, torch.Tensor) and w.dim() == 2 and w.is_floating_point(),
+               f"weight {i} must be a 2-D floating tensor [post, pre]")
+        _check(w.device == first.device and w.dtype == first.dtype,
+               f"weight {i} is {w.dtype} on {w.device}, weight 0 is {first.dtype} on {first.device}")
+        if sizes is None:
+            sizes = [w.shape[1]]
+        _check(w.shape[1] == sizes[-1], f"weight {i} has {w.shape[1]} inputs but layer {i} has {sizes[-1]} neurons")
+        _check(bool(torch.isfinite(w).all()), f"weight {i} contains NaN or infinite values")
+        sizes.append(w.shape[0])
+    return sizes
+
+
+def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
+                neuron: NeuronSpec, cfg: OnlineConfig, on_step: Callable[[list, int], None]) -> OnlineStats:
+    """Run the online rule over one batch, handing each step's gradients to ``on_step``.
+
+    weights: ``[post, pre]`` tensors (their device and dtype set the compute device and
+    precision); input_spikes ``[T, batch, N_in]`` and target_spikes ``[T, batch, N_out]``: 0/1.
+    on_step(grads, step): called after every step with one gradient per layer (shapes of
+    the weights; buffers reused between steps) and the 1-based step number; it may update
+    the weights in place (``online_batch`` applies Adam there).
+    """
+    sizes = check_weights_chain(weights)
+    check_spikes(input_spikes, sizes[0], "input spikes")
+    if target_spikes is not input_spikes:  # an autoencoder's target is its input: checked once
+        check_spikes(target_spikes, sizes[-1], "target spikes")
+    _check(input_spikes.shape[:2] == target_spikes.shape[:2],
+           f"input spikes {list(input_spikes.shape)} and target spikes {list(target_spikes.shape)} "
+           f"must have the same steps and batch size")
+    device, dtype = weights[0].device, weights[0].dtype
+    x = input_spikes.to(device=device, dtype=dtype)
+    y = x if target_spikes is input_spikes else target_spikes.to(device=device, dtype=dtype)
+    steps, batch = x.shape[0], x.shape[1]
+    n_layers, decay, v_th = len(weights), neuron.decay, neuron.v_th
+    exact = cfg.trace_reset == "exact"
+
+    v = [x.new_zeros(batch, n) for n in sizes[1:]]
+    traces = [x.new_zeros(batch, n) for n in sizes[:-1]]
+    grads = [torch.empty_like(w) for w in weights]
+    record = [x.new_empty(steps, batch, n) for n in sizes[1:]]
+    if exact:  # trace after each step (index 0: before the batch) and each neuron's last reset index
+        history = [x.new_zeros(batch, steps + 1, n) for n in sizes[:-1]]
+        last_reset = [torch.zeros(batch, n, dtype=torch.long, device=device) for n in sizes[1:]]
+    loss = x.new_zeros(())
+    nonzero = x.new_zeros((), dtype=torch.long)
+    v_pre = [None] * n_layers
+
+    with torch.no_grad():
+        for t in range(steps):
+            s = x[t]
+            for layer, w in enumerate(weights):
+                traces[layer].mul_(decay).add_(s)
+                v_pre[layer], s, v[layer] = lif_step(v[layer], s @ w.T, neuron)
+                record[layer][t] = s
+            error = masked_error(v_pre[-1], s, y[t], v_th, cfg.mask)
+            loss += error.square().sum()
+            nonzero += torch.count_nonzero(error)
+
+            delta = error.mul_(-1.0 / batch)  # dL/dV_out of the batch-mean loss
+            for layer in range(n_layers - 1, -1, -1):
+                torch.mm(delta.T, traces[layer], out=grads[layer])
+                if exact:
+                    grads[layer].sub_(_reset_correction(delta, history[layer], last_reset[layer], t + 1, decay))
+                if layer:
+                    delta = (delta @ weights[layer]).mul_(sigmoid_grad(v_pre[layer - 1] - v_th))
+            on_step(grads, t + 1)
+
+            for layer in range(n_layers):
+                spiked = record[layer][t]
+                if exact:
+                    history[layer][:, t + 1] = traces[layer]
+                    last_reset[layer].masked_fill_(spiked.bool(), t + 1)
+                else:
+                    traces[layer].mul_(1.0 - spiked.sum(1, keepdim=True) / cfg.reset_norm)
+
+    return OnlineStats(loss=float(loss) * 0.5 / (batch * steps), spikes=record,
+                       error_density=int(nonzero) / (steps * batch * sizes[-1]))
+
+
+def _reset_correction(delta: torch.Tensor, history: torch.Tensor, last_reset: torch.Tensor, step: int,
+                      decay: float) -> torch.Tensor:
+    """``sum_b delta[b, m] * decay ** (step - r) * history[b, r, n]`` with ``r = last_reset[b, m]``:
+    the part of the shared trace ``e[b, n]`` that predates neuron m's last reset, so
+    ``delta^T e - correction`` is the gradient with exact per-synapse resets. ``[post, pre]``."""
+    batch, post = delta.shape
+    weight = delta * torch.pow(decay, (step - last_reset).to(delta.dtype))
+    coeff = delta.new_zeros(batch, post, step)
+    coeff.scatter_(2, last_reset.unsqueeze(-1), weight.unsqueeze(-1))
+    past = history[:, :step]  # [batch, step, pre]
+    return torch.einsum("bmk,bkn->mn", coeff, past)
+
+
+def adam_step_(weights: list[torch.Tensor], grads: list[torch.Tensor], m1: list[torch.Tensor],
+               m2: list[torch.Tensor], step: int, cfg: OnlineConfig) -> None:
+    """One in-place Adam update of every weight (the official code's formula):
+    ``m1 = b1 m1 + (1 - b1) g``, ``m2 = b2 m2 + (1 - b2) g^2``,
+    ``W -= lr * (m1 / (1 - b1^step)) / (sqrt(m2 / (1 - b2^step)) + eps)``,
+    with ``g = grad + weight_decay * W``. ``step`` counts from 1. Uses PyTorch's fused
+    Adam kernel (one pass over the weights; the same kernel as ``torch.optim.Adam(fused=True)``)."""
+    steps = [torch.tensor(float(step), device=w.device) for w in weights]
+    torch._fused_adam_(weights, grads, m1, m2, [], steps, lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2,
+                       weight_decay=cfg.weight_decay, eps=cfg.eps, amsgrad=False, maximize=False)
+
+
+def online_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
+                 neuron: NeuronSpec, cfg: OnlineConfig = OnlineConfig()) -> OnlineStats:
+    """Train ``weights`` in place on one batch with the online rule, one Adam update per step.
+
+    weights: list of ``[post, pre]`` tensors, e.g. ``[W_hid [H, N_in], W_out [N_out, H]]``;
+    their device (cpu or cuda) and dtype (float32, or float64 on request) are used throughout.
+    input_spikes: 0/1 ``[T, batch, N_in]``; target_spikes: 0/1 ``[T, batch, N_out]``
+    (the autoencoder passes the input spikes again). Adam's moments start at zero in
+    every call. Returns ``OnlineStats`` (loss, spikes of every layer, error density).
+    """
+    m1: list = []
+    m2: list = []
+
+    def update(grads, step):
+        if step == 1:
+            m1[:] = [torch.zeros_like(w) for w in weights]
+            m2[:] = [torch.zeros_like(w) for w in weights]
+        adam_step_(weights, grads, m1, m2, step, cfg)
+
+    return online_pass(weights, input_spikes, target_spikes, neuron, cfg, update)
