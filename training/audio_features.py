@@ -26,6 +26,7 @@ from scipy import signal
 from models.io import atomic_path
 
 from .cochleagram import FRONT_ENDS, lyon_center_frequencies
+from .data import cache_dir as data_cache_dir
 
 CACHE_VERSION = 1
 _BATCH_SAMPLES = 400_000   # samples per front-end batch (bounds memory: ~41 channels x 8 bytes each)
@@ -137,9 +138,8 @@ def clip_features(audio, sample_rate: int, cfg: FeatureConfig = FeatureConfig(),
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/spikesynth`` or ``~/.cache/spikesynth``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "spikesynth"
+    """``$XDG_CACHE_HOME/spikesynth`` or ``~/.cache/spikesynth`` (the parent of the dataset cache)."""
+    return data_cache_dir().parent
 
 
 def cache_key(clips, cfg: FeatureConfig) -> str:

@@ -36,6 +36,13 @@ class ClassifierConfig:
     seed: int = 0
 
 
+def _as_maps(maps) -> torch.Tensor:
+    """A CPU tensor copy of ``maps`` (numpy array, read-only memory map or tensor)."""
+    if isinstance(maps, torch.Tensor):
+        return maps.detach().cpu().clone()
+    return torch.from_numpy(np.array(maps))
+
+
 def _mlp(weights: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """Logits ``[n, 10]`` of z-scored images ``x [n, 784]``."""
     return torch.relu(x @ weights[0].T) @ weights[1].T
@@ -48,7 +55,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, cfg: ClassifierConf
     from tqdm import tqdm
 
     g = torch.Generator().manual_seed(cfg.seed)
-    x = zscore(torch.as_tensor(np.array(images))).float()
+    x = zscore(_as_maps(images)).float()
     y = torch.as_tensor(labels, dtype=torch.long)
     w = [torch.nn.Parameter(torch.randn(cfg.hidden, 784, generator=g) * (2 / 784) ** 0.5),
          torch.nn.Parameter(torch.randn(10, cfg.hidden, generator=g) * (1 / cfg.hidden) ** 0.5)]
@@ -71,7 +78,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, cfg: ClassifierConf
 def classify(weights: list[torch.Tensor], maps) -> np.ndarray:
     """Predicted digits (int64 ``[n]``) of maps ``[n, 784]`` or ``[n, 28, 28]`` of any scale
     (z-scored per map first; a constant map becomes zeros and gets some fixed class)."""
-    x = zscore(torch.as_tensor(np.array(maps))).float()
+    x = zscore(_as_maps(maps)).float()
     if x.shape[1] != 784:
         raise ValueError(f"maps must hold 784 pixels each, got {x.shape[1]}")
     with torch.no_grad():

@@ -57,7 +57,8 @@ def configure_train_audiocoder(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hidden", type=int, help="override the preset's hidden layer size")
     parser.add_argument("--max-train", type=int, help="use at most this many training clips (balanced)")
     parser.add_argument("--max-test", type=int, help="use at most this many test clips (balanced)")
-    parser.add_argument("--data", type=Path, help="data folder (default $SPIKESYNTH_DATA)")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="folder holding mnist/ and fsdd/recordings/ (default: $SPIKESYNTH_DATA, then the user cache)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
 
@@ -71,7 +72,7 @@ def run_train_audiocoder(args) -> int:
     if overrides:
         cfg = cfg.with_(**overrides)
     results = audio_experiment(args.autoencoder, cfg, args.out_dir, datasets=args.datasets, ths=args.th,
-                               data_dir=args.data, seed=args.seed, device=args.device,
+                               data_dir=args.data_dir, seed=args.seed, device=args.device,
                                max_train=args.max_train, max_test=args.max_test)
     print(f"{'model':<8} {'dataset':<8} {'Th':>3} {'test MSE':>9} {'identity':>9}")
     for run in results["runs"]:
