@@ -50,15 +50,17 @@ def _check(cond: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
 @dataclass(frozen=True)
-class OnlineConfig:
-    """Settings of the online rule (defaults: the official MNIST autoencoder).
+class TrainSettings:
+    """Settings shared by the spiking trainers.
 
     lr: Adam step size (> 0). beta1, beta2: moment decays in [0, 1). eps: > 0, added to
     ``sqrt(v_hat)``. weight_decay: L2 term ``weight_decay * W`` added to the gradient
-    (>= 0; the official code's Adam branch uses none). mask: use the XOR mask in the
-    loss. trace_reset: ``fraction`` or ``exact`` (see the module docstring).
-    reset_norm: the denominator of the ``fraction`` reset (> 0; official code: 784).
+    (>= 0; the official code's Adam branch uses none). mask: use the XOR mask in the loss.
     """
 
     lr: float = 5e-4
@@ -67,28 +69,37 @@ class OnlineConfig:
     eps: float = 1e-7
     weight_decay: float = 0.0
     mask: bool = True
+
+    def __post_init__(self) -> None:
+        _check(_number(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            _check(_number(value) and 0 <= value < 1, f"{name} must be in [0, 1), got {value!r}")
+        _check(_number(self.eps) and self.eps > 0, f"eps must be a finite number > 0, got {self.eps!r}")
+        _check(_number(self.weight_decay) and self.weight_decay >= 0,
+               f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
+        _check(isinstance(self.mask, bool), f"mask must be true or false, got {self.mask!r}")
+
+
+@dataclass(frozen=True)
+class OnlineConfig(TrainSettings):
+    """Settings of the online rule (defaults: the official MNIST autoencoder): those of
+    ``TrainSettings`` plus trace_reset (``fraction`` or ``exact``, see the module docstring)
+    and reset_norm, the denominator of the ``fraction`` reset (> 0; official code: 784)."""
+
     trace_reset: str = "fraction"
     reset_norm: float = 784.0
 
     def __post_init__(self) -> None:
-        def number(x) -> bool:
-            return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-        _check(number(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
-        for name in ("beta1", "beta2"):
-            value = getattr(self, name)
-            _check(number(value) and 0 <= value < 1, f"{name} must be in [0, 1), got {value!r}")
-        _check(number(self.eps) and self.eps > 0, f"eps must be a finite number > 0, got {self.eps!r}")
-        _check(number(self.weight_decay) and self.weight_decay >= 0,
-               f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
-        _check(isinstance(self.mask, bool), f"mask must be true or false, got {self.mask!r}")
+        super().__post_init__()
         _check(self.trace_reset in TRACE_RESETS,
                f"trace_reset must be one of {TRACE_RESETS}, got {self.trace_reset!r}")
-        _check(number(self.reset_norm) and self.reset_norm > 0,
+        _check(_number(self.reset_norm) and self.reset_norm > 0,
                f"reset_norm must be a finite number > 0, got {self.reset_norm!r}")
 
 
 @dataclass
-class OnlineStats:
+class BatchStats:
     """What one batch produced.
 
     loss: ``0.5 * sum(E ** 2)`` per sample, averaged over samples and steps.
@@ -122,8 +133,21 @@ def check_weights_chain(weights: list[torch.Tensor]) -> list[int]:
     return sizes
 
 
+def check_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor) -> list[int]:
+    """Validate one training batch: weights as in ``check_weights_chain``, 0/1 input spikes
+    ``[T, batch, N_in]`` and target spikes ``[T, batch, N_out]``. Returns the layer sizes."""
+    sizes = check_weights_chain(weights)
+    check_spikes(input_spikes, sizes[0], "input spikes")
+    if target_spikes is not input_spikes:  # an autoencoder's target is its input: checked once
+        check_spikes(target_spikes, sizes[-1], "target spikes")
+    _check(input_spikes.shape[:2] == target_spikes.shape[:2],
+           f"input spikes {list(input_spikes.shape)} and target spikes {list(target_spikes.shape)} "
+           f"must have the same steps and batch size")
+    return sizes
+
+
 def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
-                neuron: NeuronSpec, cfg: OnlineConfig, on_step: Callable[[list, int], None]) -> OnlineStats:
+                neuron: NeuronSpec, cfg: OnlineConfig, on_step: Callable[[list, int], None]) -> BatchStats:
     """Run the online rule over one batch, handing each step's gradients to ``on_step``.
 
     weights: ``[post, pre]`` tensors (their device and dtype set the compute device and
@@ -132,13 +156,7 @@ def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_
     the weights; buffers reused between steps) and the 1-based step number; it may update
     the weights in place (``online_batch`` applies Adam there).
     """
-    sizes = check_weights_chain(weights)
-    check_spikes(input_spikes, sizes[0], "input spikes")
-    if target_spikes is not input_spikes:  # an autoencoder's target is its input: checked once
-        check_spikes(target_spikes, sizes[-1], "target spikes")
-    _check(input_spikes.shape[:2] == target_spikes.shape[:2],
-           f"input spikes {list(input_spikes.shape)} and target spikes {list(target_spikes.shape)} "
-           f"must have the same steps and batch size")
+    sizes = check_batch(weights, input_spikes, target_spikes)
     device, dtype = weights[0].device, weights[0].dtype
     x = input_spikes.to(device=device, dtype=dtype)
     y = x if target_spikes is input_spikes else target_spikes.to(device=device, dtype=dtype)
@@ -185,7 +203,7 @@ def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_
                 else:
                     traces[layer].mul_(1.0 - spiked.sum(1, keepdim=True) / cfg.reset_norm)
 
-    return OnlineStats(loss=float(loss) * 0.5 / (batch * steps), spikes=record,
+    return BatchStats(loss=float(loss) * 0.5 / (batch * steps), spikes=record,
                        error_density=int(nonzero) / (steps * batch * sizes[-1]))
 
 
@@ -203,7 +221,7 @@ def _reset_correction(delta: torch.Tensor, history: torch.Tensor, last_reset: to
 
 
 def adam_step_(weights: list[torch.Tensor], grads: list[torch.Tensor], m1: list[torch.Tensor],
-               m2: list[torch.Tensor], step: int, cfg: OnlineConfig) -> None:
+               m2: list[torch.Tensor], step: int, cfg: TrainSettings) -> None:
     """One in-place Adam update of every weight (the official code's formula):
     ``m1 = b1 m1 + (1 - b1) g``, ``m2 = b2 m2 + (1 - b2) g^2``,
     ``W -= lr * (m1 / (1 - b1^step)) / (sqrt(m2 / (1 - b2^step)) + eps)``,
@@ -215,14 +233,14 @@ def adam_step_(weights: list[torch.Tensor], grads: list[torch.Tensor], m1: list[
 
 
 def online_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
-                 neuron: NeuronSpec, cfg: OnlineConfig = OnlineConfig()) -> OnlineStats:
+                 neuron: NeuronSpec, cfg: OnlineConfig = OnlineConfig()) -> BatchStats:
     """Train ``weights`` in place on one batch with the online rule, one Adam update per step.
 
     weights: list of ``[post, pre]`` tensors, e.g. ``[W_hid [H, N_in], W_out [N_out, H]]``;
     their device (cpu or cuda) and dtype (float32, or float64 on request) are used throughout.
     input_spikes: 0/1 ``[T, batch, N_in]``; target_spikes: 0/1 ``[T, batch, N_out]``
     (the autoencoder passes the input spikes again). Adam's moments start at zero in
-    every call. Returns ``OnlineStats`` (loss, spikes of every layer, error density).
+    every call. Returns ``BatchStats`` (loss, spikes of every layer, error density).
     """
     m1: list = []
     m2: list = []

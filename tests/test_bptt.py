@@ -1,0 +1,80 @@
+import pytest
+import torch
+
+from models.spec import NetworkSpec, NeuronSpec
+from models.torch_snn import SpikingNetwork
+from training.bptt import AdamState, BPTTConfig, bptt_batch, bptt_loss
+from training.online import OnlineConfig, online_pass
+from training.surrogate import sigmoid_grad
+
+F64 = torch.float64
+
+
+def grad_of(weights, x, y, neuron, mask=True):
+    leaves = [w.clone().requires_grad_(True) for w in weights]
+    loss, _, _ = bptt_loss(leaves, x, y, neuron, mask)
+    return torch.autograd.grad(loss, leaves)
+
+
+@pytest.mark.parametrize("clip, e2", [(False, 1.14), (True, 1.0)])
+def test_hand_computed_gradient_through_the_reset(clip, e2):
+    # one neuron, w = 0.6, input spikes at both steps, target [1, 0], alpha = 0.1:
+    # step 1: V1 = 0.6, no spike, E1 = 0.4, dV1/dw = 1 -> dL1/dw = -0.4
+    # step 2: V2 = 0.9 * V1 * (1 - s1) + 0.6 = 1.14 (clipped 1 with straight-through gradient),
+    #         spikes against target 0, E2 = -V2;
+    #         dV2/dw = 0.9 * (1 - V1 * sig'(V1 - 1)) + 1 (the surrogate path through s1 in the reset)
+    neuron = NeuronSpec(alpha=0.1, clip=clip)
+    x = torch.ones(2, 1, 1, dtype=F64)
+    y = torch.tensor([1.0, 0.0], dtype=F64).reshape(2, 1, 1)
+    (g,) = grad_of([torch.tensor([[0.6]], dtype=F64)], x, y, neuron)
+    dv2 = 0.9 * (1 - 0.6 * float(sigmoid_grad(torch.tensor(-0.4, dtype=F64)))) + 1
+    assert float(g) == pytest.approx(-0.4 + e2 * dv2, abs=1e-12)
+
+
+def test_forward_spikes_equal_the_mirror():
+    g = torch.Generator().manual_seed(2)
+    spec = NetworkSpec(sizes=(30, 12, 30), steps=10)
+    net = SpikingNetwork(spec, [torch.rand(12, 30, generator=g) * 0.5, torch.rand(30, 12, generator=g) * 0.6])
+    x = (torch.rand(10, 4, 30, generator=g) < 0.4).float()
+    _, spikes, _ = bptt_loss(list(net.weights), x, x, spec.neuron)
+    rec = net(x)
+    assert rec.spikes[1].sum() > 0
+    assert all(torch.equal(a, b) for a, b in zip(spikes, rec.spikes))
+
+
+def test_one_step_gradient_equals_the_online_rule():
+    # T = 1 and no clip: nothing in the past, so BPTT and the online rule agree
+    g = torch.Generator().manual_seed(4)
+    neuron = NeuronSpec(alpha=0.1, clip=False)
+    weights = [torch.rand(7, 9, generator=g, dtype=F64) * 0.6, torch.rand(5, 7, generator=g, dtype=F64) - 0.3]
+    x = (torch.rand(1, 4, 9, generator=g) < 0.6).to(F64)
+    y = (torch.rand(1, 4, 5, generator=g) < 0.5).to(F64)
+    online = []
+    online_pass(weights, x, y, neuron, OnlineConfig(), lambda grads, step: online.extend(gr.clone() for gr in grads))
+    for a, b in zip(grad_of(weights, x, y, neuron), online):
+        assert torch.allclose(a, b, atol=1e-12)
+
+
+def test_bptt_batch_learns_and_keeps_adam_state():
+    g = torch.Generator().manual_seed(0)
+    neuron = NeuronSpec(alpha=0.1)
+    weights = [(torch.rand(12, 20, generator=g) * 2 - 1) * 0.1, (torch.rand(20, 12, generator=g) * 2 - 1) * 0.1]
+    state = AdamState.zeros_like(weights)
+    pixels = torch.rand(8, 20, generator=g)
+    losses = []
+    for _ in range(40):
+        x = (torch.rand(10, 8, 20, generator=g) < pixels * 0.5).float()
+        stats = bptt_batch(weights, x, x, neuron, BPTTConfig(lr=2e-2), state)
+        losses.append(stats.loss)
+    assert state.step == 40 and state.m1[0].abs().sum() > 0
+    assert stats.spikes[1].shape == (10, 8, 20) and stats.spikes[1].sum() > 0
+    assert sum(losses[-5:]) / 5 < 0.6 * losses[0]
+
+
+def test_bad_input_is_rejected():
+    weights = [torch.zeros(3, 4), torch.zeros(4, 3)]
+    with pytest.raises(ValueError, match=r"\[T, batch, 4\]"):
+        bptt_batch(weights, torch.zeros(2, 1, 3), torch.zeros(2, 1, 4), NeuronSpec(), BPTTConfig(),
+                   AdamState.zeros_like(weights))
+    with pytest.raises(ValueError, match="lr"):
+        BPTTConfig(lr=-1.0)

@@ -1,0 +1,95 @@
+import json
+import os
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from models.io import load_model
+from models.spec import autoencoder_spec
+from training.autoencoder import CHECKPOINT_FILE, TrainConfig, train_autoencoder
+from training.cli import main
+
+DATA = os.environ.get("SPIKESYNTH_DATA", "/work/shared/data")
+TINY = dict(train_limit=300, batch_size=50, hidden=16, steps=5, eval_limit=0, seed=3)
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("trainer", ["paper", pytest.param("bptt", marks=pytest.mark.slow),
+                                     pytest.param("ann-adam", marks=pytest.mark.slow)])
+def test_resume_after_interruption_gives_bit_identical_weights(tmp_path, trainer):
+    whole = train_autoencoder(TrainConfig(trainer=trainer, **TINY), tmp_path / "whole", DATA, progress=False)
+
+    def interrupt(number, record):
+        if number == 4:  # after the checkpoint of batch 3, before the end
+            raise Stop
+
+    cut = tmp_path / "cut"
+    with pytest.raises(Stop):
+        train_autoencoder(TrainConfig(trainer=trainer, checkpoint_every=3, **TINY), cut, DATA, progress=False,
+                          on_batch=interrupt)
+    assert (cut / CHECKPOINT_FILE).is_file() and not (cut / "model.safetensors").exists()
+    resumed = train_autoencoder(TrainConfig(trainer=trainer, checkpoint_every=3, **TINY), cut, DATA,
+                                resume=True, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(whole.weights, resumed.weights))
+    assert resumed.history == whole.history
+    assert not (cut / CHECKPOINT_FILE).exists()   # removed once the model is written
+    _, saved, _ = load_model(cut / "model.safetensors")
+    assert all(torch.equal(a, b) for a, b in zip(saved, whole.weights))
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path):
+    with pytest.raises(Stop):
+        train_autoencoder(TrainConfig(checkpoint_every=1, **TINY), tmp_path, DATA, progress=False,
+                          on_batch=lambda n, r: (_ for _ in ()).throw(Stop()))
+    with pytest.raises(ValueError, match="different settings.*alpha"):
+        train_autoencoder(TrainConfig(alpha=0.2, **TINY), tmp_path, DATA, resume=True, progress=False)
+
+
+def test_train_and_evaluate_commands(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "autoencoder", "--out", str(out), "--train-limit", "200", "--hidden", "16",
+                 "--steps", "5", "--eval-limit", "50", "--data-dir", DATA]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["history"]["spike_mse"]) == 2 and metrics["test"]["n"] == 50
+    spec, weights, meta = load_model(out / "model.safetensors")
+    assert spec.sizes == (784, 16, 784) and spec.steps == 5 and meta["kind"] == "snn"
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out / "model.safetensors"), "--limit", "50", "--json",
+                 "--data-dir", DATA, "--plot", str(tmp_path / "grid.png")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 50 and report["spike_mse"] == pytest.approx(metrics["test"]["spike_mse"])
+    assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ann_command_writes_an_ann_model(tmp_path):
+    out = tmp_path / "ann"
+    assert main(["train", "ann", "--optimizer", "sgd", "--out", str(out), "--train-limit", "100",
+                 "--hidden", "8", "--eval-limit", "20", "--data-dir", DATA]) == 0
+    _, _, meta = load_model(out / "model.safetensors")
+    assert meta["kind"] == "ann"
+    assert json.loads((out / "metrics.json").read_text())["test"]["spike_mse"] is None
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["train", "autoencoder", "--alpha", "1.0"], "alpha must be a number in"),
+    (["train", "autoencoder", "--train-limit", "70000"], "train_limit must be in"),
+    (["train", "autoencoder", "--hidden", "0"], "hidden must be an integer"),
+    (["train", "autoencoder", "--resume"], "checkpoint not found"),
+])
+def test_bad_training_settings_fail_clearly(tmp_path, capsys, argv, match):
+    assert main(argv + ["--out", str(tmp_path), "--data-dir", DATA]) == 1
+    assert match in capsys.readouterr().err
+
+
+def test_evaluate_refuses_a_model_for_another_architecture(tmp_path, capsys):
+    spec = autoencoder_spec("mnist", hidden=16)
+    bad = tmp_path / "bad.safetensors"
+    save_file({"W0": torch.zeros(32, 784), "W1": torch.zeros(784, 32)}, str(bad),
+              metadata={"format": "spikesynth-model", "kind": "snn", "spec": spec.to_json(), "extra": "{}"})
+    assert main(["evaluate", "--model", str(bad), "--data-dir", DATA]) == 1
+    assert "another architecture" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(tmp_path / "missing.safetensors"), "--data-dir", DATA]) == 1

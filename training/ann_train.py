@@ -1,0 +1,77 @@
+"""Training the ANN baselines (official ``auto_encoder_ann.m``): squared error against the
+target, ``L = 0.5 * sum((target - out) ** 2) / batch``, plain SGD with decoupled weight
+decay ``W = W * (1 - weight_decay) - lr * grad`` or Adam with moments kept across batches."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from models.ann import relu_mlp
+
+from .bptt import AdamState
+from .online import adam_step_
+
+OPTIMIZERS = ("sgd", "adam")
+DEFAULT_LR = {"sgd": 0.1, "adam": 5e-3}
+
+
+@dataclass(frozen=True)
+class AnnConfig:
+    """optimizer: ``sgd`` or ``adam``; lr > 0 (defaults: 0.1 for sgd, 5e-3 for adam);
+    weight_decay >= 0 (sgd: decoupled, official 1e-4; adam: L2 in the gradient, default 0);
+    beta1, beta2 in [0, 1) and eps > 0 for adam."""
+
+    optimizer: str = "sgd"
+    lr: float | None = None
+    weight_decay: float | None = None
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-7
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.lr is None:
+            object.__setattr__(self, "lr", DEFAULT_LR[self.optimizer])
+        if self.weight_decay is None:
+            object.__setattr__(self, "weight_decay", 1e-4 if self.optimizer == "sgd" else 0.0)
+        for name, low, high in (("lr", 0, math.inf), ("eps", 0, math.inf)):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > low and value < high):
+                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        if not (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay < 1):
+            raise ValueError(f"weight_decay must be in [0, 1), got {self.weight_decay!r}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value < 1):
+                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+
+
+def ann_batch(weights: list[torch.Tensor], x: torch.Tensor, target: torch.Tensor, cfg: AnnConfig,
+              state: AdamState) -> tuple[float, torch.Tensor]:
+    """One update of ``weights`` (``[post, pre]``, in place) on a batch.
+
+    x: ``[batch, N_in]``; target: ``[batch, N_out]`` (the autoencoder: the pixels again).
+    state: Adam moments (used only by adam). Returns ``(loss, output)``: the loss
+    ``0.5 * sum((target - out) ** 2) / batch`` before the update and the output ``[batch, N_out]``.
+    """
+    if not (bool(torch.isfinite(x).all()) and bool(torch.isfinite(target).all())):
+        raise ValueError("ANN input and target must be finite")
+    leaves = [w.detach().requires_grad_(True) for w in weights]
+    with torch.enable_grad():
+        out = relu_mlp(leaves, x)
+        if out.shape != target.shape:
+            raise ValueError(f"target must have shape {list(out.shape)}, got {list(target.shape)}")
+        loss = 0.5 * (target - out).square().sum() / x.shape[0]
+        grads = torch.autograd.grad(loss, leaves)
+    with torch.no_grad():
+        if cfg.optimizer == "sgd":
+            for w, g in zip(weights, grads):
+                w.mul_(1.0 - cfg.weight_decay).sub_(g, alpha=cfg.lr)
+        else:
+            state.step += 1
+            adam_step_(weights, list(grads), state.m1, state.m2, state.step, cfg)
+    return float(loss.detach()), out.detach()

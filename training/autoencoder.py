@@ -1,0 +1,257 @@
+"""Train an autoencoder on MNIST / Fashion-MNIST end to end: the API behind ``spikesynth train``.
+
+``train_autoencoder(cfg, out_dir)`` draws Poisson spikes per batch, trains with the
+``paper`` online rule or ``bptt`` (or an AE-ANN with ``ann-sgd`` / ``ann-adam``), keeps a
+per-batch history (loss, Spike-MSE or pixel MSE), writes checkpoints every N batches,
+resumes from them bit-identically, evaluates on the test split, and writes
+``out_dir/model.safetensors`` and ``out_dir/metrics.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from encoders.rate import make_generator, poisson
+from models.io import atomic_path, save_model
+from models.spec import NetworkSpec, autoencoder_spec
+from models.torch_snn import init_weights
+
+from .ann_train import AnnConfig, ann_batch
+from .bptt import AdamState, BPTTConfig, bptt_batch
+from .checkpoints import load_checkpoint, save_checkpoint
+from .data import IMAGE_DATASETS, load_images
+from .evaluate import evaluate_model
+from .metrics import per_image_mse, spike_mse
+from .online import OnlineConfig, online_batch
+
+TRAINERS = ("paper", "bptt", "ann-sgd", "ann-adam")
+DEFAULT_LR = {"paper": 5e-4, "bptt": 5e-3, "ann-sgd": 0.1, "ann-adam": 5e-3}
+MODEL_FILE, METRICS_FILE, CHECKPOINT_FILE = "model.safetensors", "metrics.json", "checkpoint.safetensors"
+# settings that may change between an interrupted run and its resumption
+_RESUMABLE = ("checkpoint_every", "eval_limit")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run.
+
+    dataset: ``mnist`` or ``fashion-mnist``; hidden: hidden layer size; steps: T;
+    alpha: leak per step in [0, 1); max_rate: Poisson rate in Hz (None: 300 MNIST, 500 Fashion);
+    trainer: ``paper``, ``bptt``, ``ann-sgd`` or ``ann-adam``; lr: None for the trainer's
+    default (paper 5e-4, bptt 5e-3, ann-sgd 0.1, ann-adam 5e-3); weight_decay: None for the
+    default (0, except ann-sgd 1e-4); mask: XOR mask in the loss (spiking trainers);
+    trace_reset: ``fraction`` or ``exact`` (paper trainer); train_limit: use the first N
+    training images (None: all); seed: weights, spikes and shuffling; checkpoint_every:
+    write a checkpoint every N batches (0: never); eval_limit: test images to evaluate
+    (None: all, 0: skip); device: ``cpu`` or ``cuda``; float64: train in double precision.
+    """
+
+    dataset: str = "mnist"
+    hidden: int = 196
+    steps: int = 15
+    alpha: float = 0.1
+    max_rate: float | None = None
+    trainer: str = "paper"
+    batch_size: int = 100
+    epochs: int = 1
+    lr: float | None = None
+    weight_decay: float | None = None
+    mask: bool = True
+    trace_reset: str = "fraction"
+    train_limit: int | None = None
+    seed: int = 1
+    checkpoint_every: int = 0
+    eval_limit: int | None = None
+    device: str = "cpu"
+    float64: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dataset not in IMAGE_DATASETS:
+            raise ValueError(f"dataset must be one of {IMAGE_DATASETS}, got {self.dataset!r}")
+        if self.trainer not in TRAINERS:
+            raise ValueError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
+        for name, low in (("hidden", 1), ("steps", 1), ("batch_size", 1), ("epochs", 1), ("checkpoint_every", 0)):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name, low in (("train_limit", 1), ("eval_limit", 0)):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int) and value >= low):
+                raise ValueError(f"{name} must be None or an integer >= {low}, got {value!r}")
+        if self.device != "cpu" and not str(self.device).startswith("cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+        self.spec()            # validates alpha and max_rate
+        self.optimizer_config()  # validates lr, weight decay, trace_reset
+
+    @property
+    def is_ann(self) -> bool:
+        return self.trainer.startswith("ann-")
+
+    def spec(self) -> NetworkSpec:
+        """The network spec of this run (784-hidden-784)."""
+        return autoencoder_spec(self.dataset, self.hidden, self.steps, self.alpha, self.max_rate)
+
+    def optimizer_config(self):
+        """The trainer's settings: ``OnlineConfig``, ``BPTTConfig`` or ``AnnConfig``."""
+        lr = DEFAULT_LR[self.trainer] if self.lr is None else self.lr
+        if self.is_ann:
+            return AnnConfig(optimizer=self.trainer[4:], lr=lr, weight_decay=self.weight_decay)
+        wd = 0.0 if self.weight_decay is None else self.weight_decay
+        if self.trainer == "paper":
+            return OnlineConfig(lr=lr, weight_decay=wd, mask=self.mask, trace_reset=self.trace_reset)
+        return BPTTConfig(lr=lr, weight_decay=wd, mask=self.mask)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """spec: the network spec; weights: ``[post, pre]`` tensors (CPU); history: per batch
+    ``loss`` and ``spike_mse`` (spiking) or ``pixel_mse`` (ANN) lists; metrics: what
+    ``metrics.json`` holds (config, timing, test metrics)."""
+
+    spec: NetworkSpec
+    weights: list
+    history: dict
+    metrics: dict = field(default_factory=dict)
+
+
+def _shuffle(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The order of the training images in an epoch: a permutation fixed by (seed, epoch)."""
+    return torch.randperm(n, generator=make_generator(seed * 1_000_003 + epoch))
+
+
+def _checkpoint_tensors(weights, adam: AdamState, gen: torch.Generator) -> dict:
+    tensors = {f"W{i}": w for i, w in enumerate(weights)}
+    tensors.update({f"m1_{i}": m for i, m in enumerate(adam.m1)})
+    tensors.update({f"m2_{i}": m for i, m in enumerate(adam.m2)})
+    tensors["rng"] = gen.get_state()
+    return tensors
+
+
+def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None,
+                      data_dir: str | os.PathLike | None = None, resume: bool = False, progress: bool = True,
+                      on_batch: Callable[[int, dict], None] | None = None) -> TrainResult:
+    """Train an autoencoder as ``cfg`` says; see the module docstring.
+
+    out_dir: where ``model.safetensors``, ``metrics.json`` and checkpoints go (None: nothing
+    written, no checkpoints). data_dir: the folder holding the datasets (default
+    ``$SPIKESYNTH_DATA``). resume: continue from ``out_dir/checkpoint.safetensors`` (it must
+    come from the same configuration); under a fixed seed the final weights equal those of
+    an uninterrupted run. on_batch(batch_number, record): called after each batch (1-based,
+    counted over epochs) with that batch's history record.
+    """
+    out = Path(out_dir) if out_dir is not None else None
+    if (resume or cfg.checkpoint_every) and out is None:
+        raise ValueError("checkpoints and --resume need an output directory")
+    spec, opt_cfg = cfg.spec(), cfg.optimizer_config()
+    dtype = torch.float64 if cfg.float64 else torch.float32
+    device = torch.device(cfg.device)
+
+    images, _ = load_images(cfg.dataset, "train", data_dir, as_float=True)
+    if cfg.train_limit is not None:
+        if cfg.train_limit > len(images):
+            raise ValueError(f"train_limit must be in [1, {len(images)}], got {cfg.train_limit}")
+        images = images[:cfg.train_limit]
+    images = torch.from_numpy(images).reshape(len(images), -1)
+    n_batches = math.ceil(len(images) / cfg.batch_size)
+    max_rate = float(spec.encoder.params["max_rate"])
+
+    gen = make_generator(cfg.seed)
+    weights = [w.to(device) for w in init_weights(spec, gen, scale=0.01 if cfg.is_ann else 0.1, dtype=dtype)]
+    adam = AdamState.zeros_like(weights)
+    history: dict = {"loss": [], "pixel_mse" if cfg.is_ann else "spike_mse": []}
+    done, elapsed = 0, 0.0
+    if resume:
+        done, elapsed, history = _restore(out / CHECKPOINT_FILE, cfg, weights, adam, gen)
+
+    total = cfg.epochs * n_batches
+    bar = tqdm(total=total, initial=done, desc=f"train {cfg.trainer}", unit="batch", disable=not progress)
+    start = time.perf_counter() - elapsed
+    neuron = spec.neuron
+    order_epoch, order = None, None
+    try:
+        for number in range(done + 1, total + 1):
+            epoch, index = divmod(number - 1, n_batches)
+            if epoch != order_epoch:
+                order_epoch, order = epoch, _shuffle(len(images), cfg.seed, epoch)
+            x = images[order[index * cfg.batch_size:(index + 1) * cfg.batch_size]]
+            if cfg.is_ann:
+                xd = x.to(device=device, dtype=dtype)
+                loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
+                record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
+            else:
+                spikes = poisson(x, spec.steps, max_rate, spec.dt, generator=gen).to(device=device, dtype=dtype)
+                if cfg.trainer == "paper":
+                    stats = online_batch(weights, spikes, spikes, neuron, opt_cfg)
+                else:
+                    stats = bptt_batch(weights, spikes, spikes, neuron, opt_cfg, adam)
+                record = {"loss": stats.loss, "spike_mse": spike_mse(spikes.cpu(), stats.spikes[-1].cpu())}
+            for key, value in record.items():
+                history[key].append(value)
+            bar.update(1)
+            bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
+            if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
+                meta = {"config": cfg.to_dict(), "batches_done": number, "adam_step": adam.step,
+                        "elapsed_s": time.perf_counter() - start, "history": history}
+                save_checkpoint(out / CHECKPOINT_FILE, _checkpoint_tensors(weights, adam, gen), meta)
+            if on_batch is not None:
+                on_batch(number, record)
+    finally:
+        bar.close()
+    train_seconds = time.perf_counter() - start
+
+    weights = [w.detach().cpu() for w in weights]
+    metrics = {"config": cfg.to_dict(), "spec": spec.to_dict(), "train_seconds": train_seconds,
+               "batches": total, "images_per_second": total * cfg.batch_size / train_seconds if train_seconds else None,
+               "train_images": len(images), "final_batch": {k: v[-1] for k, v in history.items()}}
+    if cfg.eval_limit != 0:
+        test, _ = load_images(cfg.dataset, "test", data_dir, as_float=True)
+        test = torch.from_numpy(test[:cfg.eval_limit] if cfg.eval_limit else test)
+        metrics["test"] = evaluate_model(spec, weights, test, "ann" if cfg.is_ann else "snn", seed=0,
+                                         device=cfg.device, progress=progress)
+    result = TrainResult(spec=spec, weights=weights, history=history, metrics=metrics)
+    if out is not None:
+        write_outputs(out, result, "ann" if cfg.is_ann else "snn")
+        (out / CHECKPOINT_FILE).unlink(missing_ok=True)
+    return result
+
+
+def _restore(path: Path, cfg: TrainConfig, weights, adam: AdamState, gen: torch.Generator):
+    """Load a checkpoint into weights, Adam state and generator; returns (batches done, seconds, history)."""
+    tensors, meta = load_checkpoint(path)
+    saved = {k: v for k, v in meta.get("config", {}).items() if k not in _RESUMABLE}
+    wanted = {k: v for k, v in cfg.to_dict().items() if k not in _RESUMABLE}
+    if saved != wanted:
+        diff = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+        raise ValueError(f"{path} was written by a run with different settings ({', '.join(diff)}); "
+                         f"rerun with the same settings or without --resume")
+    for group, target in (("W", weights), ("m1_", adam.m1), ("m2_", adam.m2)):
+        for i, t in enumerate(target):
+            saved_t = tensors.get(f"{group}{i}")
+            if saved_t is None or saved_t.shape != t.shape:
+                raise ValueError(f"{path}: tensor {group}{i} is missing or has the wrong shape")
+            t.copy_(saved_t)
+    adam.step = int(meta["adam_step"])
+    gen.set_state(tensors["rng"])
+    return int(meta["batches_done"]), float(meta["elapsed_s"]), meta["history"]
+
+
+def write_outputs(out_dir: str | os.PathLike, result: TrainResult, kind: str) -> None:
+    """Write ``model.safetensors`` (spec + weights) and ``metrics.json`` (metrics + per-batch
+    history) into ``out_dir``, each atomically."""
+    out = Path(out_dir)
+    save_model(out / MODEL_FILE, result.spec, result.weights, kind=kind,
+               extra={"trainer": result.metrics["config"]["trainer"]})
+    with atomic_path(out / METRICS_FILE) as tmp:
+        tmp.write_text(json.dumps({**result.metrics, "history": result.history}, indent=1))

@@ -1,0 +1,94 @@
+"""Autograd backpropagation through time over the unrolled T steps, same masked loss.
+
+Every spike (hidden and output) is ``sigmoid_spike``: Heaviside forward, ``sigmoid'``
+backward, so gradients also flow through the resets and through earlier hidden spikes.
+The clip ``min(V, v_th)`` does not change spikes or resets (a clipped neuron spikes and
+resets to 0 either way), so the dynamics run unclipped and the clip is applied to the
+output potential entering the loss with a straight-through gradient; a true clip would
+give no gradient to a wrongly spiking output neuron. One standard Adam update per batch,
+moments kept across batches (``AdamState``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from models.spec import NeuronSpec
+from models.torch_snn import lif_step
+
+from .losses import masked_error
+from .online import BatchStats, TrainSettings, adam_step_, check_batch
+from .surrogate import sigmoid_spike
+
+
+@dataclass(frozen=True)
+class BPTTConfig(TrainSettings):
+    """Settings of the BPTT trainer: those of ``TrainSettings`` (Adam, weight decay, mask)."""
+
+
+@dataclass
+class AdamState:
+    """Adam moments (one per weight, same shapes) and the number of updates made so far."""
+
+    m1: list = field(default_factory=list)
+    m2: list = field(default_factory=list)
+    step: int = 0
+
+    @classmethod
+    def zeros_like(cls, weights: list[torch.Tensor]) -> "AdamState":
+        """Fresh state for these weights."""
+        return cls([torch.zeros_like(w) for w in weights], [torch.zeros_like(w) for w in weights], 0)
+
+
+def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
+              neuron: NeuronSpec, mask: bool = True):
+    """Unroll the network over T steps with surrogate spikes and sum the per-step masked loss.
+
+    weights: ``[post, pre]`` tensors (may require grad); input_spikes ``[T, batch, N_in]``,
+    target_spikes ``[T, batch, N_out]`` (0/1, already on the weights' device and dtype).
+    Returns ``(loss, spikes, n_nonzero)``: the 0-d loss ``sum_t 0.5 * sum(E_t ** 2) / batch``,
+    the spikes of every layer ``[T, batch, N_l]`` (detached) and the count of ``E != 0``.
+    """
+    dynamics = replace(neuron, clip=False)
+    steps, batch = input_spikes.shape[0], input_spikes.shape[1]
+    v = [input_spikes.new_zeros(batch, w.shape[0]) for w in weights]
+    record = [input_spikes.new_empty(steps, batch, w.shape[0]) for w in weights]
+    loss = input_spikes.new_zeros(())
+    nonzero = 0
+    for t in range(steps):
+        s = input_spikes[t]
+        for layer, w in enumerate(weights):
+            v_pre, s, v[layer] = lif_step(v[layer], s @ w.T, dynamics, spike_fn=sigmoid_spike)
+            record[layer][t] = s.detach()
+        if neuron.clip:  # value min(V, v_th), gradient of V
+            v_pre = v_pre - (v_pre - neuron.v_th).clamp(min=0).detach()
+        error = masked_error(v_pre, s, target_spikes[t], neuron.v_th, mask)
+        loss = loss + 0.5 * error.square().sum() / batch
+        nonzero += int(torch.count_nonzero(error.detach()))
+    return loss, record, nonzero
+
+
+def bptt_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
+               neuron: NeuronSpec, cfg: BPTTConfig, state: AdamState) -> BatchStats:
+    """Train ``weights`` in place on one batch: autograd through the T steps, one Adam update.
+
+    weights: list of ``[post, pre]`` tensors (device and dtype as in ``online_batch``);
+    input_spikes ``[T, batch, N_in]``, target_spikes ``[T, batch, N_out]``: 0/1.
+    state: the Adam moments, updated in place (create with ``AdamState.zeros_like(weights)``).
+    Returns ``BatchStats`` (loss per sample and step, spikes of every layer, error density).
+    """
+    sizes = check_batch(weights, input_spikes, target_spikes)
+    device, dtype = weights[0].device, weights[0].dtype
+    x = input_spikes.to(device=device, dtype=dtype)
+    y = x if target_spikes is input_spikes else target_spikes.to(device=device, dtype=dtype)
+    leaves = [w.detach().requires_grad_(True) for w in weights]
+    with torch.enable_grad():
+        loss, record, nonzero = bptt_loss(leaves, x, y, neuron, cfg.mask)
+        grads = torch.autograd.grad(loss, leaves)
+    state.step += 1
+    with torch.no_grad():
+        adam_step_(weights, list(grads), state.m1, state.m2, state.step, cfg)
+    steps, batch = x.shape[0], x.shape[1]
+    return BatchStats(loss=float(loss.detach()) / steps, spikes=record, error_density=nonzero / (steps * batch * sizes[-1]))

@@ -1,0 +1,130 @@
+"""``spikesynth train`` and ``spikesynth evaluate``: thin wrappers over
+``training.autoencoder.train_autoencoder`` and ``training.evaluate.evaluate_file``.
+
+``train`` takes a target; ``TRAIN_TARGETS`` maps each to ``(help, configure, run)`` so a new
+target (e.g. ``audiocoder``) is one more entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _common_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
+    p.add_argument("--hidden", type=int, default=196, help="hidden layer size (default 196)")
+    p.add_argument("--out", required=True, help="output folder for model.safetensors and metrics.json")
+    p.add_argument("--train-limit", type=int, default=None, metavar="N", help="use the first N training images")
+    p.add_argument("--eval-limit", type=int, default=None, metavar="N",
+                   help="evaluate on the first N test images after training (0: skip; default all)")
+    p.add_argument("--seed", type=int, default=1, help="seed of weights, spikes and shuffling (default 1)")
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the trainer's)")
+    p.add_argument("--weight-decay", type=float, default=None, help="weight decay (default: the trainer's)")
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="checkpoint every N batches")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+    p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+
+
+def configure_autoencoder(p: argparse.ArgumentParser) -> None:
+    _common_options(p)
+    p.add_argument("--trainer", choices=("paper", "bptt"), default="paper",
+                   help="paper: the official online rule; bptt: autograd through time")
+    p.add_argument("--steps", type=int, default=15, help="time steps T (default 15)")
+    p.add_argument("--alpha", type=float, default=0.1, help="leak per step in [0, 1) (default 0.1)")
+    p.add_argument("--max-rate", type=float, default=None, help="Poisson rate in Hz (default 300 MNIST, 500 Fashion)")
+    p.add_argument("--no-mask", action="store_true", help="train without the XOR mask (fails, as in the paper)")
+    p.add_argument("--trace-reset", choices=("fraction", "exact"), default="fraction",
+                   help="paper trainer: the code's fractional trace reset or the exact per-synapse reset")
+    p.add_argument("--float64", action="store_true", help="train in double precision")
+
+
+def configure_ann(p: argparse.ArgumentParser) -> None:
+    _common_options(p)
+    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
+                   help="sgd (lr 0.1, weight decay 1e-4) or adam (lr 5e-3)")
+
+
+def _run(args, trainer: str, **spiking) -> int:
+    import torch
+
+    from .autoencoder import TrainConfig, train_autoencoder
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    cfg = TrainConfig(dataset=args.dataset, hidden=args.hidden, trainer=trainer, batch_size=args.batch_size,
+                      epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay, train_limit=args.train_limit,
+                      seed=args.seed, checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit,
+                      device=args.device, **spiking)
+    result = train_autoencoder(cfg, out_dir=args.out, data_dir=args.data_dir, resume=args.resume)
+    summary = {"out": args.out, "train_seconds": round(result.metrics["train_seconds"], 2),
+               "test": result.metrics.get("test")}
+    print(json.dumps(summary))
+    return 0
+
+
+def run_autoencoder(args) -> int:
+    return _run(args, args.trainer, steps=args.steps, alpha=args.alpha, max_rate=args.max_rate,
+                mask=not args.no_mask, trace_reset=args.trace_reset, float64=args.float64)
+
+
+def run_ann(args) -> int:
+    return _run(args, f"ann-{args.optimizer}")
+
+
+TRAIN_TARGETS = {
+    "autoencoder": ("a spiking autoencoder 784-H-784 (paper or bptt trainer)", configure_autoencoder, run_autoencoder),
+    "ann": ("the AE-ANN baseline (ReLU, no biases) with SGD or Adam", configure_ann, run_ann),
+}
+
+
+def configure_train(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
+    for name, (help_text, configure, run) in TRAIN_TARGETS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        configure(p)
+        p.set_defaults(train_run=run)
+
+
+def run_train(args) -> int:
+    return args.train_run(args)
+
+
+def configure_evaluate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="a model file (model.safetensors)")
+    p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
+    p.add_argument("--split", choices=("train", "test"), default="test")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="the first N images only")
+    p.add_argument("--seed", type=int, default=0, help="seed of the input spikes (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", default=None, metavar="PNG", help="write a reconstruction grid (inputs over outputs)")
+    p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
+    p.add_argument("--device", default="cpu")
+
+
+def run_evaluate(args) -> int:
+    from .evaluate import evaluate_file, reconstruct
+
+    metrics, spec, weights, kind, images = evaluate_file(args.model, args.dataset, args.split, args.data_dir,
+                                                         args.limit, args.seed, device=args.device,
+                                                         progress=not args.json)
+    report = {"model": str(args.model), "dataset": args.dataset, "split": args.split, "kind": kind, **metrics}
+    if args.plot:
+        from figures.reconstructions import plot_reconstructions
+        shown = images[:10]
+        _, outputs = reconstruct(spec, weights, shown, kind, args.seed, device=args.device)
+        plot_reconstructions(shown, outputs, args.plot,
+                             title=f"{args.dataset} {args.split}: inputs (top), {kind} outputs (bottom)")
+        report["plot"] = str(args.plot)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key}: {value}")
+    return 0
