@@ -46,13 +46,17 @@ def configure_train_audiocoder(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--autoencoder", required=True, type=Path,
                         help="the trained MNIST AE-SNN model file (784-196-784)")
     parser.add_argument("--preset", default="cpu", choices=("cpu", "paper"),
-                        help="cpu: 39x60 inputs, 512 hidden, 30 steps; paper: 39x1500, 2048, 60 (default cpu)")
+                        help="cpu: 39x60 inputs, 512 hidden, 30 steps at 1000 Hz; paper: 39x1500, 2048, 60 steps at 20 Hz "
+                             "(default cpu)")
     parser.add_argument("--datasets", nargs="+", default=["A", "B"], choices=("A", "B"),
                         help="A: one image per digit; B: one random image per clip (default: A B)")
     parser.add_argument("--th", nargs="+", type=int, default=[15, 10],
                         help="stored hidden-map durations Th to sweep (default: 15 10)")
     parser.add_argument("--out-dir", type=Path, default=Path("runs/audio"),
                         help="where model files, images and results.json go (default runs/audio)")
+    parser.add_argument("--ann-autoencoder", nargs="*", type=Path, default=[], metavar="FILE",
+                        help="AE-ANN model files (`spikesynth train ann`): also train and test the AC-ANN "
+                             "baseline with each one's optimizer at every Th (15 10 5 2 1 and unquantised)")
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--hidden", type=int, help="override the preset's hidden layer size")
     parser.add_argument("--max-train", type=int, help="use at most this many training clips (balanced)")
@@ -73,10 +77,11 @@ def run_train_audiocoder(args) -> int:
         cfg = cfg.with_(**overrides)
     results = audio_experiment(args.autoencoder, cfg, args.out_dir, datasets=args.datasets, ths=args.th,
                                data_dir=args.data_dir, seed=args.seed, device=args.device,
-                               max_train=args.max_train, max_test=args.max_test)
-    print(f"{'model':<8} {'dataset':<8} {'Th':>3} {'test MSE':>9} {'identity':>9}")
+                               max_train=args.max_train, max_test=args.max_test,
+                               ann_autoencoders=args.ann_autoencoder)
+    print(f"{'model':<12} {'dataset':<8} {'Th':>4} {'test MSE':>9} {'identity':>9}")
     for run in results["runs"]:
-        print(f"{run.get('model', 'AC-SNN'):<8} {run['dataset']:<8} {run['th']:>3} "
+        print(f"{run['model']:<12} {run['dataset']:<8} {run['th'] or 'full':>4} "
               f"{run['mse']:>9.4f} {run['identity']:>9.1%}")
     print(f"results: {args.out_dir / 'results.json'} ({results['n_train']} training, {results['n_test']} test clips)")
     return 0
