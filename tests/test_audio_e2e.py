@@ -41,10 +41,18 @@ def world(tmp_path, monkeypatch):
 def test_tiny_experiment_writes_models_images_and_results(world):
     tmp, ae_path, mnist, classifier = world
     out = tmp / "out"
+    ann = autoencoder_spec(hidden=12)
+    ann_path = tmp / "ae-ann.safetensors"
+    save_model(ann_path, ann, init_weights(ann, torch.Generator().manual_seed(1)), kind="ann",
+               extra={"trainer": "ann-adam"})
     res = audio_experiment(ae_path, TINY, out, datasets=("A", "B"), ths=(2,), data_dir=tmp / "data",
-                           mnist=mnist, classifier_weights=classifier, progress=False)
+                           mnist=mnist, classifier_weights=classifier, progress=False,
+                           ann_autoencoders=[ann_path], ann_ths=(1, None))
     assert (res["n_train"], res["n_test"]) == (20, 50)
-    assert [(r["dataset"], r["th"]) for r in res["runs"]] == [("A", 2), ("B", 2)]
+    assert [(r["model"], r["dataset"], r["th"]) for r in res["runs"]] == [
+        ("AC-SNN", "A", 2), ("AC-ANN-adam", "A", 1), ("AC-ANN-adam", "A", None),
+        ("AC-SNN", "B", 2), ("AC-ANN-adam", "B", 1), ("AC-ANN-adam", "B", None)]
+    assert (out / "B-ann-adam-thfull.png").is_file()
     for r in res["runs"]:
         assert 0 <= r["identity"] <= 1 and np.isfinite(r["mse"]) and r["n"] == 50
         assert len(r["train_loss"]) == TINY.epochs
