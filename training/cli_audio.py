@@ -65,12 +65,19 @@ def configure_train_audiocoder(parser: argparse.ArgumentParser) -> None:
                         help="folder holding mnist/ and fsdd/recordings/ (default: $SPIKESYNTH_DATA, then the user cache)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
 
 def run_train_audiocoder(args) -> int:
     """Train and test the AC-SNN for each dataset and Th; prints one line per run."""
+    import torch
+
     from .audiocoder import audio_experiment, preset
 
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     cfg = preset(args.preset)
     overrides = {k: getattr(args, k) for k in ("epochs", "hidden") if getattr(args, k) is not None}
     if overrides:
