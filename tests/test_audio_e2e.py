@@ -19,35 +19,40 @@ TINY = AudiocoderConfig(features=FeatureConfig(frames=40, pool=4), hidden=16, st
                         batch=5, epochs=1)
 
 
-@pytest.fixture()
-def world(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("SPIKESYNTH_DATA", raising=False)
-    rec = tmp_path / "data" / "fsdd" / "recordings"
-    rec.mkdir(parents=True)
-    t = np.arange(400) / 8000
-    for d in range(10):
-        for i in range(7):          # indices 0-4 are the standard test split, 5-6 train
-            wavfile.write(rec / f"{d}_s_{i}.wav", 8000, (0.3 * np.sin(2 * np.pi * (300 + 300 * d) * t)).astype(np.float32))
-    ae = autoencoder_spec(hidden=12, steps=4)
-    ae_path = tmp_path / "ae.safetensors"
-    save_model(ae_path, ae, init_weights(ae, torch.Generator().manual_seed(0), scale=0.3))
-    g = np.random.default_rng(0)
-    mnist = ((g.random((40, 28, 28)) > 0.7).astype(np.float32), np.repeat(np.arange(10), 4))
-    classifier = [torch.randn(8, 784), torch.randn(10, 8)]
-    return tmp_path, ae_path, mnist, classifier
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A tiny FSDD (tones per digit), random AE-SNN / AE-ANN files, random 'MNIST' and
+    classifier, and one experiment run over them (shared by the tests of this module)."""
+    tmp = tmp_path_factory.mktemp("audio")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
+        mp.delenv("SPIKESYNTH_DATA", raising=False)
+        rec = tmp / "data" / "fsdd" / "recordings"
+        rec.mkdir(parents=True)
+        t = np.arange(400) / 8000
+        for d in range(10):
+            for i in range(7):          # indices 0-4 are the standard test split, 5-6 train
+                tone = 0.3 * np.sin(2 * np.pi * (300 + 300 * d) * t)
+                wavfile.write(rec / f"{d}_s_{i}.wav", 8000, tone.astype(np.float32))
+        ae = autoencoder_spec(hidden=12, steps=4)
+        ae_path = tmp / "ae.safetensors"
+        save_model(ae_path, ae, init_weights(ae, torch.Generator().manual_seed(0), scale=0.3))
+        ann = autoencoder_spec(hidden=12)
+        ann_path = tmp / "ae-ann.safetensors"
+        save_model(ann_path, ann, init_weights(ann, torch.Generator().manual_seed(1)), kind="ann",
+                   extra={"trainer": "ann-adam"})
+        g = np.random.default_rng(0)
+        mnist = ((g.random((40, 28, 28)) > 0.7).astype(np.float32), np.repeat(np.arange(10), 4))
+        classifier = [torch.randn(8, 784), torch.randn(10, 8)]
+        res = audio_experiment(ae_path, TINY, tmp / "out", datasets=("A", "B"), ths=(2,), data_dir=tmp / "data",
+                               mnist=mnist, classifier_weights=classifier, progress=False,
+                               ann_autoencoders=[ann_path], ann_ths=(1, None))
+        yield tmp, ae_path, res
 
 
 def test_tiny_experiment_writes_models_images_and_results(world):
-    tmp, ae_path, mnist, classifier = world
+    tmp, ae_path, res = world
     out = tmp / "out"
-    ann = autoencoder_spec(hidden=12)
-    ann_path = tmp / "ae-ann.safetensors"
-    save_model(ann_path, ann, init_weights(ann, torch.Generator().manual_seed(1)), kind="ann",
-               extra={"trainer": "ann-adam"})
-    res = audio_experiment(ae_path, TINY, out, datasets=("A", "B"), ths=(2,), data_dir=tmp / "data",
-                           mnist=mnist, classifier_weights=classifier, progress=False,
-                           ann_autoencoders=[ann_path], ann_ths=(1, None))
     assert (res["n_train"], res["n_test"]) == (20, 50)
     assert [(r["model"], r["dataset"], r["th"]) for r in res["runs"]] == [
         ("AC-SNN", "A", 2), ("AC-ANN-adam", "A", 1), ("AC-ANN-adam", "A", None),
@@ -64,10 +69,8 @@ def test_tiny_experiment_writes_models_images_and_results(world):
 
 
 def test_synthesize_cli_on_stereo_16khz_wav_and_bad_files(world, capsys):
-    tmp, ae_path, mnist, classifier = world
+    tmp, ae_path, _ = world
     out = tmp / "out"
-    audio_experiment(ae_path, TINY, out, datasets=("A",), ths=(2,), data_dir=tmp / "data", mnist=mnist,
-                     classifier_weights=classifier, progress=False)
     t = np.arange(800) / 16000
     stereo = np.stack([np.sin(2 * np.pi * 600 * t), np.sin(2 * np.pi * 900 * t)], axis=1) * 0.3
     wav = tmp / "stereo16k.wav"
