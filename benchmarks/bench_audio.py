@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from training.audio_features import FeatureConfig, prepare_audio
-from training.audiocoder import audiocoder_spec, online_config, preset, repeat_targets
-from training.cochleagram import FRONT_ENDS
-from training.data import load_fsdd
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.audio_features import FeatureConfig, prepare_audio  # noqa: E402
+from training.audiocoder import audiocoder_spec, online_config, preset, repeat_targets  # noqa: E402
+from training.cochleagram import FRONT_ENDS  # noqa: E402
+from training.data import load_fsdd  # noqa: E402
 
 
 def bench_front_ends(n_clips: int, data_dir) -> None:
@@ -73,7 +77,10 @@ def main() -> None:
     parser.add_argument("--train", choices=("cpu", "paper"), help="time AC-SNN batches of this preset instead")
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.train:
         bench_training(args.train, args.batches)
     else:
