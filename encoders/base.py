@@ -1,0 +1,187 @@
+"""The common encoder interface: the ``Encoder`` base class, numpy/torch in and out,
+parameter and input validation, and the batched grid search behind ``optimize``.
+
+Conventions: time is the leading axis. Static data ``[..., N]`` encodes to spikes
+``[T, ..., N]``; signals ``[T, ...]`` encode to spikes ``[T, ...]``. Unipolar codes
+use values in {0, 1}, bipolar codes values in {-1, 0, 1}.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import math
+from typing import Callable, ClassVar
+
+import numpy as np
+import torch
+
+
+# --- numpy / torch in, the same kind out ---------------------------------------
+
+def to_numpy(x, name: str = "x") -> tuple[np.ndarray, object]:
+    """Return ``(array, like)``: ``x`` as a numeric numpy array (torch tensors are
+    detached and copied to the CPU; half precision becomes float32) and the object
+    that ``wrap`` uses to give results back in ``x``'s kind."""
+    if isinstance(x, torch.Tensor):
+        t = x.detach().cpu()
+        if t.is_floating_point() and t.dtype not in (torch.float32, torch.float64):
+            t = t.to(torch.float32)
+        if t.dtype == torch.bool:
+            t = t.to(torch.uint8)
+        return t.numpy(), x
+    arr = np.asarray(x)
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8)
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"{name} must be a numeric numpy array or torch tensor, got dtype {arr.dtype}")
+    return arr, arr
+
+
+def work_dtype(arr: np.ndarray) -> np.dtype:
+    """The float dtype computations run in: the input's float32/float64, else float64."""
+    return arr.dtype if arr.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def wrap(result: np.ndarray, like) -> np.ndarray | torch.Tensor:
+    """``result`` in the kind of ``like`` (see ``to_numpy``): a torch tensor on
+    ``like``'s device or a numpy array, with ``like``'s float dtype (float32 for
+    integer inputs)."""
+    if isinstance(like, torch.Tensor):
+        dtype = like.dtype if like.is_floating_point() else torch.float32
+        return torch.from_numpy(np.array(result, order="C")).to(device=like.device, dtype=dtype)
+    dtype = like.dtype if like.dtype in (np.float32, np.float64) else np.float32
+    return np.asarray(result, dtype=dtype)
+
+
+# --- validation -----------------------------------------------------------------
+
+def check_number(value, name: str, lo: float = -math.inf, hi: float = math.inf,
+                 lo_open: bool = False, hi_open: bool = False) -> float:
+    """``value`` as a float; ValueError naming ``name`` and the allowed range
+    unless it is a finite number in the range (open ends excluded)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    v = float(value) if ok else math.nan
+    ok = ok and math.isfinite(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+    if not ok:
+        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ValueError(f"{name} must be a finite number in {rng}, got {value!r}")
+    return v
+
+
+def check_int(value, name: str, lo: int = 1) -> int:
+    """``value`` as an int; ValueError unless it is an integer >= ``lo``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    return int(value)
+
+
+def check_bool(value, name: str) -> bool:
+    """``value`` if it is a bool; ValueError otherwise."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return bool(value)
+
+
+def check_values(arr: np.ndarray, name: str, encoder: str, lo: float = -math.inf, hi: float = math.inf) -> None:
+    """ValueError unless every value of ``arr`` is finite and in ``[lo, hi]``."""
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if arr.size and (arr.min() < lo or arr.max() > hi):
+        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}] for the {encoder} encoder, got range "
+                         f"[{float(arr.min()):g}, {float(arr.max()):g}] (normalise it first)")
+
+
+def check_spikes(arr: np.ndarray, bipolar: bool, name: str = "spikes") -> None:
+    """ValueError unless ``arr`` holds only 0/1 (or -1/0/1 when ``bipolar``)."""
+    allowed = (-1, 0, 1) if bipolar else (0, 1)
+    if not np.isin(arr, allowed).all():
+        raise ValueError(f"{name} must contain only values in {allowed}")
+
+
+# --- the interface ----------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Encoder(abc.ABC):
+    """Base of every encoder. Subclasses are frozen dataclasses whose fields are the
+    encoder's parameters, validated on construction. ``static`` encoders add a
+    leading time axis of ``steps``; signal encoders keep the input's time axis."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    static: ClassVar[bool]
+
+    @property
+    def bipolar(self) -> bool:
+        """True when spikes take values in {-1, 0, 1} (on/off), False for {0, 1}."""
+        return False
+
+    def params(self) -> dict:
+        """The parameters, as keyword arguments for ``encoders.get(self.name, ...)``."""
+        return dataclasses.asdict(self)
+
+    @abc.abstractmethod
+    def encode(self, x):
+        """Values (numpy array or torch tensor) to spikes of the same kind."""
+
+    @abc.abstractmethod
+    def decode(self, spikes):
+        """Spikes back to an estimate of the values, of the same kind."""
+
+
+def encode_static(encoder: str, x, fn: Callable[[np.ndarray], np.ndarray]):
+    """Run ``fn`` (values ``[M]`` in the work dtype -> spikes ``[steps, M]``) on static
+    input ``x [..., N]`` checked to lie in [0, 1] (errors name the ``encoder``);
+    returns ``[steps, ..., N]`` of x's kind."""
+    arr, like = to_numpy(x)
+    if arr.ndim < 1:
+        raise ValueError("x must have shape [..., N] (at least 1 dimension), got a scalar")
+    check_values(arr, "x", encoder, 0.0, 1.0)
+    flat = arr.astype(work_dtype(arr), copy=False).reshape(-1)
+    out = fn(flat)
+    return wrap(out.reshape(out.shape[0], *arr.shape), like)
+
+
+def signal_io(x, name: str = "x") -> tuple[np.ndarray, tuple, object]:
+    """Signal input ``[T, ...]`` as ``([T, B] work-dtype array, original shape, like)``."""
+    arr, like = to_numpy(x, name)
+    if arr.ndim < 1 or arr.shape[0] < 1:
+        raise ValueError(f"{name} must have shape [T, ...] with T >= 1 time steps, got {list(arr.shape)}")
+    return arr.astype(work_dtype(arr), copy=False).reshape(arr.shape[0], -1), arr.shape, like
+
+
+def initial_values(initial, shape: tuple, encoder: str) -> np.ndarray:
+    """A signal's first value for decoding spikes of shape ``shape = [T, ...]``: a
+    number or an array (numpy or torch) of shape ``[...]``, as float64 ``[B]`` or a
+    scalar; ValueError if it is not finite or does not fit."""
+    init = np.asarray(initial.detach().cpu() if hasattr(initial, "detach") else initial, np.float64)
+    if init.size != 1 and init.shape != tuple(shape[1:]):
+        raise ValueError(f"initial must be a number or have shape {list(shape[1:])}, got {list(init.shape)}")
+    check_values(init, "initial", encoder)
+    return init.reshape(-1) if init.size != 1 else init.reshape(())
+
+
+def rmse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Root-mean-square difference over the time axis: ``[T, B]`` pairs -> ``[B]``."""
+    return np.sqrt(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2, axis=0))
+
+
+def grid_search(x: np.ndarray, grid: dict[str, np.ndarray],
+                reconstruct: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray]) -> dict:
+    """Exhaustive, deterministic search over a parameter grid, batched.
+
+    x: the signal ``[T, C]`` (checked by the caller); grid: name -> 1-D candidate
+    values (the Cartesian product is searched). ``reconstruct(xs [T, K*C], params)``
+    gets every channel repeated once per candidate (params are ``[K*C]`` arrays) and
+    returns the reconstruction ``[T, K*C]``. Returns the candidate with the lowest RMSE
+    summed over channels (the first one on ties) as ``{name: float}``.
+    """
+    names = list(grid)
+    mesh = np.meshgrid(*[np.asarray(grid[n], np.float64) for n in names], indexing="ij")
+    cand = {n: m.reshape(-1) for n, m in zip(names, mesh)}
+    k, c = len(cand[names[0]]), x.shape[1]
+    xs = np.tile(x, (1, k))                                   # column j = channel j % c of candidate j // c
+    params = {n: np.repeat(v, c) for n, v in cand.items()}
+    err = rmse(reconstruct(xs, params), xs).reshape(k, c).sum(axis=1)
+    best = int(np.argmin(err))
+    return {n: float(cand[n][best]) for n in names}

@@ -1,0 +1,66 @@
+"""Spike trains into Brian2: (indices, times), on/off populations, and a real run."""
+
+import numpy as np
+import pytest
+import torch
+
+import encoders
+from encoders.brian import on_off, spike_generator_group, to_spike_generator
+
+
+def test_to_spike_generator_hand_computed():
+    spikes = torch.tensor([[0, 1, 0], [1, 0, 1], [0, 0, 0], [0, 1, 0]], dtype=torch.float32)
+    idx, times = to_spike_generator(spikes, 0.5e-3)
+    assert idx.dtype == np.int32 and times.dtype == np.float64
+    assert idx.tolist() == [1, 0, 2, 1]
+    np.testing.assert_array_equal(times, [0.0, 0.5e-3, 0.5e-3, 1.5e-3])
+    with pytest.raises(ValueError, match="on/off"):
+        to_spike_generator(np.array([[0, -1]]), 1e-3)
+    with pytest.raises(ValueError, match=r"shape \[T, N\]"):
+        to_spike_generator(np.zeros((2, 2, 2)), 1e-3)
+
+
+def test_on_off_hand_computed():
+    s = np.array([[1, 0], [-1, 1], [0, -1]])
+    np.testing.assert_array_equal(on_off(s), [[1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]])
+    with pytest.raises(ValueError, match="only -1, 0 and 1"):
+        on_off(np.array([[2, 0]]))
+
+
+def _replay(spikes, dt, bipolar=False):
+    """Run the group in Brian2 (numpy target) and return what a SpikeMonitor saw as a 0/1 train."""
+    from brian2 import Network, SpikeMonitor, prefs, second
+
+    old = prefs.codegen.target
+    prefs.codegen.target = "numpy"
+    try:
+        group = spike_generator_group(spikes, dt, bipolar=bipolar)
+        mon = SpikeMonitor(group)
+        Network(group, mon).run(spikes.shape[0] * dt * second)
+        got = np.zeros((spikes.shape[0], group.N), dtype=np.int8)
+        steps = np.asarray(mon.t / second) / dt
+        assert np.allclose(steps, np.round(steps))              # every spike on the dt grid
+        got[np.round(steps).astype(int), np.asarray(mon.i)] = 1
+        return got
+    finally:
+        prefs.codegen.target = old
+
+
+def test_brian2_replays_a_poisson_train_exactly():
+    x = np.random.default_rng(0).random(30)
+    spikes = encoders.get("poisson", max_rate=500.0, steps=40, seed=1).encode(x)
+    np.testing.assert_array_equal(_replay(spikes, 1e-3), spikes)
+
+
+def test_brian2_replays_a_bipolar_train_on_two_populations():
+    t = np.arange(200)[:, None]
+    x = np.sin(2 * np.pi * t / np.array([40.0, 70.0, 90.0]))
+    spikes = encoders.get("lif", threshold=0.8, membrane_constant=0.9).encode(x)
+    assert (spikes == -1).any() and (spikes == 1).any()
+    got = _replay(spikes, 0.1e-3, bipolar=True)
+    np.testing.assert_array_equal(got, on_off(spikes))
+
+
+def test_spike_generator_group_checks_dt():
+    with pytest.raises(ValueError, match="dt must be a positive number of seconds"):
+        spike_generator_group(np.zeros((3, 2)), 0.0)

@@ -1,0 +1,52 @@
+"""``spikesynth encode``: listing, an MNIST image to a plot, errors."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import encoders
+from training.cli import main
+
+DATA = os.environ.get("SPIKESYNTH_DATA")
+needs_mnist = pytest.mark.skipif(not DATA or not (Path(DATA) / "mnist").is_dir(),
+                                 reason="set SPIKESYNTH_DATA to a folder holding mnist/")
+
+
+def test_list(capsys):
+    assert main(["encode", "--list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == list(encoders.available())
+
+
+@needs_mnist
+def test_encode_mnist_image_with_plot(tmp_path, capsys):
+    png = tmp_path / "out.png"
+    assert main(["encode", "--encoder", "poisson", "--dataset", "mnist", "--index", "0", "--steps", "15",
+                 "--plot", str(png), "--data-dir", DATA]) == 0
+    out = capsys.readouterr().out
+    assert "spikes [15, 28, 28]" in out and "label 7" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]       # no temporary files left
+
+
+@needs_mnist
+def test_encode_with_params_and_errors(capsys):
+    assert main(["encode", "--encoder", "latency", "--param", "tau=4.0", "--param", "threshold=0.1",
+                 "--steps", "20", "--data-dir", DATA]) == 0
+    assert "'tau': 4.0" in capsys.readouterr().out
+    assert main(["encode", "--encoder", "lif", "--data-dir", DATA]) == 1
+    assert "encodes signals" in capsys.readouterr().err
+    assert main(["encode", "--index", "10000", "--data-dir", DATA]) == 1
+    assert "--index must be in [0, 9999]" in capsys.readouterr().err
+    assert main(["encode", "--param", "nonsense", "--data-dir", DATA]) == 1
+    assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_cli_module_imports_no_heavy_packages():
+    code = "import sys, encoders.cli; print(sorted({'torch', 'scipy', 'brian2', 'matplotlib'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    assert out.strip() == "[]"

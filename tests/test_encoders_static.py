@@ -1,0 +1,213 @@
+"""Static encoders (images, feature vectors): poisson, regular, latency, receptive_fields."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import encoders
+from encoders.rate import make_generator, poisson, regular
+
+
+# --- poisson --------------------------------------------------------------------
+
+def test_poisson_is_the_documented_draw():
+    x = torch.tensor([[0.0, 0.5, 1.0], [0.2, 0.9, 0.4]])
+    g = make_generator(7)
+    expected = (torch.rand((6, 2, 3), generator=g, dtype=torch.float32) < x * 0.5).float()
+    assert torch.equal(poisson(x, 6, max_rate=500.0, dt=1e-3, seed=7), expected)
+
+
+def test_poisson_same_seed_same_spikes_for_numpy_and_torch_and_calls():
+    x = np.random.default_rng(0).random((4, 10))
+    enc = encoders.get("poisson", max_rate=800.0, steps=9, seed=3)
+    a, b = enc.encode(x), enc.encode(x)
+    t32 = enc.encode(torch.tensor(x, dtype=torch.float32))
+    assert isinstance(a, np.ndarray) and a.dtype == np.float64 and a.shape == (9, 4, 10)
+    assert isinstance(t32, torch.Tensor) and t32.dtype == torch.float32
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, t32.numpy())
+    g1, g2 = make_generator(5), make_generator(5)
+    np.testing.assert_array_equal(enc.encode(x, generator=g1), enc.encode(x, generator=g2))
+    assert not np.array_equal(enc.encode(x, generator=make_generator(6)), a)
+
+
+def test_poisson_rate_converges_to_x_max_rate_dt():
+    x = np.array([0.1, 0.4, 0.8, 1.0])
+    spikes = poisson(x, 40000, max_rate=500.0, dt=1e-3, seed=0)
+    p = x * 0.5
+    rate = spikes.mean(axis=0)
+    assert np.all(np.abs(rate - p) < 4 * np.sqrt(p * (1 - p) / 40000) + 1e-12)
+    dec = encoders.get("poisson", max_rate=500.0, steps=40000).decode(spikes)
+    np.testing.assert_allclose(dec, x, atol=0.02)
+
+
+def test_poisson_normalize_and_domain():
+    x = np.array([[0.0, 1.7, 3.4]])
+    with pytest.raises(ValueError, match=r"x must lie in \[0, 1\].*normalize=True"):
+        poisson(x, 3, 300.0, seed=0)
+    a = poisson(x, 50, 1000.0, seed=0, normalize=True)
+    b = poisson(x / 3.4, 50, 1000.0, seed=0)
+    np.testing.assert_array_equal(a, b)
+    assert a[:, 0, 0].sum() == 0 and a[:, 0, 2].sum() == 50
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(max_rate=-1.0), "max_rate must be a finite rate >= 0"),
+    (dict(max_rate=2000.0), r"max_rate \* dt must be <= 1"),
+    (dict(steps=0), "steps must be a positive integer"),
+    (dict(dt=0.0), "dt must be a positive number"),
+])
+def test_poisson_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        encoders.get("poisson", **kwargs)
+
+
+def test_poisson_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        encoders.get("poisson", seed=0).encode(np.array([0.2, np.nan]))
+
+
+# --- regular --------------------------------------------------------------------
+
+def test_regular_hand_computed():
+    # r = 0.5 * 500 Hz * 1 ms = 0.25 per step: counts floor(0.25 (t + 1)) step up at t = 3, 7
+    s = regular(np.array([0.5, 1.0, 0.0]), 8, max_rate=500.0)
+    np.testing.assert_array_equal(s[:, 0], [0, 0, 0, 1, 0, 0, 0, 1])
+    np.testing.assert_array_equal(s[:, 1], [0, 1, 0, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(s[:, 2], np.zeros(8))
+    # r = 0.3: counts floor(0.3, 0.6, ..., 3.0) -> spikes at t = 3, 6, 9 (10 * 0.3 counts as exactly 3)
+    s = regular(torch.tensor([0.3], dtype=torch.float64), 10, max_rate=1000.0)
+    assert torch.equal(s[:, 0], torch.tensor([0, 0, 0, 1, 0, 0, 1, 0, 0, 1], dtype=torch.float64))
+    # 0.7 is 0.69999999 in float32: still 7 spikes in 10 steps, as in float64
+    for dtype in (np.float32, np.float64):
+        assert regular(np.array([0.7, 0.57], dtype), 100, max_rate=1000.0).sum(axis=0).tolist() == [70, 57]
+
+
+def test_regular_is_exact_and_evenly_spaced():
+    x = np.random.default_rng(1).random(500)
+    enc = encoders.get("regular", max_rate=1000.0, steps=64)
+    s = enc.encode(x)
+    np.testing.assert_array_equal(s.sum(axis=0), np.floor(64 * x))
+    for col in s.T[:50]:
+        gaps = np.diff(np.flatnonzero(col))
+        assert gaps.size == 0 or gaps.max() - gaps.min() <= 1
+    err = np.abs(enc.decode(s) - x)
+    assert err.max() < 1 / 64
+
+
+# --- latency --------------------------------------------------------------------
+
+def test_latency_linear_hand_computed():
+    enc = encoders.get("latency", steps=5)
+    s = enc.encode(np.array([1.0, 0.5, 0.25, 0.0]))
+    np.testing.assert_array_equal(s.argmax(axis=0)[:3], [0, 2, 3])
+    np.testing.assert_array_equal(s.sum(axis=0), [1, 1, 1, 0])
+    np.testing.assert_allclose(enc.decode(s), [1.0, 0.5, 0.25, 0.0])
+
+
+def test_latency_rc_hand_computed():
+    # tau = 2, threshold = 0.5: step round(2 (ln(x / (x - 0.5)) - ln 2)): x = 1 -> 0,
+    # x = 0.75 -> round(2 ln 1.5 = 0.81) = 1, x = 0.6 -> round(2 ln 3 = 2.20) = 2, x = 0.5 silent
+    enc = encoders.get("latency", steps=10, tau=2.0, threshold=0.5)
+    s = enc.encode(torch.tensor([1.0, 0.75, 0.6, 0.5]))
+    assert s.argmax(dim=0)[:3].tolist() == [0, 1, 2] and s.sum(dim=0).tolist() == [1, 1, 1, 0]
+    expected = [1.0, 0.5 / (1 - 0.5 * math.exp(-0.5)), 0.5 / (1 - 0.5 * math.exp(-1.0)), 0.0]
+    np.testing.assert_allclose(enc.decode(s).numpy(), expected, rtol=1e-6)
+
+
+def test_latency_parameters():
+    with pytest.raises(ValueError, match="either tau"):
+        encoders.get("latency", tau=3.0, linear=True)
+    with pytest.raises(ValueError, match=r"threshold \(RC latency\)"):
+        encoders.get("latency", tau=3.0)
+    with pytest.raises(ValueError, match="needs tau"):
+        encoders.get("latency", linear=False)
+    assert encoders.get("latency", tau=3.0, threshold=0.1).linear is False
+
+
+# --- receptive fields -----------------------------------------------------------
+
+def test_receptive_fields_hand_computed():
+    # u = 0.5, centres 0, 0.5, 1, sigma 0.5: rates e^-0.5 = 0.607, 1, 0.607 per step;
+    # counts floor(0.607 (t + 1)) = 0, 1, 1, 2 -> spikes at t = 1, 3
+    enc = encoders.get("receptive_fields", n_bins=3, steps=4, sigma=0.5)
+    s = enc.encode(np.array([0.5]))
+    np.testing.assert_array_equal(s[:, :], [[0, 1, 0], [1, 1, 1], [0, 1, 0], [1, 1, 1]])
+    # decode from bins 1 (rate 1) and 0 (rate 0.5): 0.25 + 0.25 ln 2 / 0.5
+    np.testing.assert_allclose(enc.decode(s), [0.25 + 0.5 * math.log(2)])
+
+
+def test_receptive_fields_shapes_bounds_and_errors():
+    enc = encoders.get("receptive_fields", n_bins=4, min_values=[-2, -5, 0], max_values=[2, 5, 1], steps=200)
+    x = np.array([[1.8, 0.0, 0.3], [-2.0, 5.0, 1.0]])
+    s = enc.encode(x)
+    assert s.shape == (200, 2, 12)
+    np.testing.assert_allclose(enc.decode(s), x, atol=0.02 * 10)
+    with pytest.raises(ValueError, match=r"x must lie in \[min_values, max_values\]"):
+        enc.encode(np.array([[2.5, 0.0, 0.0]]))
+    with pytest.raises(ValueError, match="max_values > min_values"):
+        encoders.get("receptive_fields", min_values=1.0, max_values=0.0)
+
+
+# --- properties shared by the static encoders ------------------------------------
+
+@pytest.mark.parametrize("name, extra", [
+    ("regular", dict(max_rate=1000.0)),
+    ("latency", {}),
+    ("latency", dict(threshold=0.05)),
+    ("receptive_fields", {}),
+])
+def test_decode_error_shrinks_as_steps_grows(name, extra):
+    x = np.random.default_rng(2).uniform(0.06, 1.0, 300)
+    errs = []
+    for steps in (8, 32, 128):
+        enc = encoders.get(name, steps=steps, **extra)
+        errs.append(np.sqrt(np.mean((enc.decode(enc.encode(x)) - x) ** 2)))
+    assert errs[0] > errs[1] > errs[2]
+
+
+def test_poisson_decode_error_shrinks_as_steps_grows():
+    x = np.random.default_rng(3).random(2000)
+    errs = []
+    for steps in (10, 100, 1000):
+        enc = encoders.get("poisson", max_rate=1000.0, steps=steps, seed=0)
+        errs.append(np.sqrt(np.mean((enc.decode(enc.encode(x)) - x) ** 2)))
+    assert errs[0] > errs[1] > errs[2]
+
+
+@pytest.mark.parametrize("name", ["poisson", "regular", "latency", "receptive_fields"])
+def test_static_shapes_kinds_and_domain(name):
+    enc = encoders.get(name, steps=6)
+    x = np.random.default_rng(4).random((2, 3, 5)).astype(np.float32)
+    s = enc.encode(x)
+    width = 5 * getattr(enc, "n_bins", 1)
+    assert isinstance(s, np.ndarray) and s.shape == (6, 2, 3, width) and s.dtype == np.float32
+    assert set(np.unique(s)) <= {0.0, 1.0}
+    assert enc.decode(s).shape == (2, 3, 5)
+    st = enc.encode(torch.from_numpy(x).double())
+    assert isinstance(st, torch.Tensor) and st.dtype == torch.float64 and st.shape == s.shape
+    assert isinstance(enc.decode(st), torch.Tensor)
+    with pytest.raises(ValueError, match=r"x must lie in \[.*got range \[0.2, 1.7\]"):
+        enc.encode(np.array([0.2, 1.7]))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        enc.encode(np.array([0.2, np.inf]))
+    with pytest.raises(ValueError, match="scalar"):
+        enc.encode(np.float64(0.5))
+    with pytest.raises(ValueError, match="spikes must"):
+        enc.decode(s[:3])
+
+
+def test_registry():
+    names = encoders.available()
+    assert list(names) == ["poisson", "regular", "latency", "step_forward", "bsa", "pwm", "lif",
+                           "receptive_fields"]
+    assert all(isinstance(v, str) and v for v in names.values())
+    for name in names:
+        enc = encoders.get(name)
+        assert enc.name == name and encoders.get(name, **enc.params()) == enc
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        encoders.get("morse")
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['rate'\]"):
+        encoders.get("poisson", rate=3)
