@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from .cli_audio import configure_train_audiocoder, run_train_audiocoder
+
 
 def _common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
@@ -81,6 +83,8 @@ def run_ann(args) -> int:
 TRAIN_TARGETS = {
     "autoencoder": ("a spiking autoencoder 784-H-784 (paper or bptt trainer)", configure_autoencoder, run_autoencoder),
     "ann": ("the AE-ANN baseline (ReLU, no biases) with SGD or Adam", configure_ann, run_ann),
+    "audiocoder": ("the audiocoder (AC-SNN, optionally the AC-ANN) for audio-to-image synthesis on FSDD",
+                   configure_train_audiocoder, run_train_audiocoder),
 }
 
 

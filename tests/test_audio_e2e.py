@@ -1,0 +1,87 @@
+"""End to end on a tiny made-up FSDD: tones per digit -> AC-SNN -> images, and the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.image import imread
+from scipy.io import wavfile
+
+from models.io import save_model
+from models.spec import autoencoder_spec
+from models.torch_snn import init_weights
+from training.audio_features import FeatureConfig
+from training.audiocoder import AudiocoderConfig, audio_experiment, load_audiocoder
+from training.cli import main
+
+TINY = AudiocoderConfig(features=FeatureConfig(frames=40, pool=4), hidden=16, steps=5, max_rate=200.0,
+                        batch=5, epochs=1)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A tiny FSDD (tones per digit), random AE-SNN / AE-ANN files, random 'MNIST' and
+    classifier, and one experiment run over them (shared by the tests of this module)."""
+    tmp = tmp_path_factory.mktemp("audio")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
+        mp.delenv("SPIKESYNTH_DATA", raising=False)
+        rec = tmp / "data" / "fsdd" / "recordings"
+        rec.mkdir(parents=True)
+        t = np.arange(400) / 8000
+        for d in range(10):
+            for i in range(7):          # indices 0-4 are the standard test split, 5-6 train
+                tone = 0.3 * np.sin(2 * np.pi * (300 + 300 * d) * t)
+                wavfile.write(rec / f"{d}_s_{i}.wav", 8000, tone.astype(np.float32))
+        ae = autoencoder_spec(hidden=12, steps=4)
+        ae_path = tmp / "ae.safetensors"
+        save_model(ae_path, ae, init_weights(ae, torch.Generator().manual_seed(0), scale=0.3))
+        ann = autoencoder_spec(hidden=12)
+        ann_path = tmp / "ae-ann.safetensors"
+        save_model(ann_path, ann, init_weights(ann, torch.Generator().manual_seed(1)), kind="ann",
+                   extra={"trainer": "ann-adam"})
+        g = np.random.default_rng(0)
+        mnist = ((g.random((40, 28, 28)) > 0.7).astype(np.float32), np.repeat(np.arange(10), 4))
+        classifier = [torch.randn(8, 784), torch.randn(10, 8)]
+        res = audio_experiment(ae_path, TINY, tmp / "out", datasets=("A", "B"), ths=(2,), data_dir=tmp / "data",
+                               mnist=mnist, classifier_weights=classifier, progress=False,
+                               ann_autoencoders=[ann_path], ann_ths=(1, None))
+        yield tmp, ae_path, res
+
+
+def test_tiny_experiment_writes_models_images_and_results(world):
+    tmp, ae_path, res = world
+    out = tmp / "out"
+    assert (res["n_train"], res["n_test"]) == (20, 50)
+    assert [(r["model"], r["dataset"], r["th"]) for r in res["runs"]] == [
+        ("AC-SNN", "A", 2), ("AC-ANN-adam", "A", 1), ("AC-ANN-adam", "A", None),
+        ("AC-SNN", "B", 2), ("AC-ANN-adam", "B", 1), ("AC-ANN-adam", "B", None)]
+    assert (out / "B-ann-adam-thfull.png").is_file()
+    for r in res["runs"]:
+        assert 0 <= r["identity"] <= 1 and np.isfinite(r["mse"]) and r["n"] == 50
+        assert len(r["train_loss"]) == TINY.epochs
+    assert json.loads((out / "results.json").read_text())["runs"] == res["runs"]
+    spec, weights, cfg, extra = load_audiocoder(out / "A-th2.safetensors")
+    assert spec.sizes == (390, 16, 12, 784) and cfg == TINY and extra["dataset"] == "A"
+    grid = imread(out / "A-th2.png")
+    assert grid.shape[:2] == (5 * 28, 10 * 28)         # 5 test clips of each of the 10 digits
+
+
+def test_synthesize_cli_on_stereo_16khz_wav_and_bad_files(world, capsys):
+    tmp, ae_path, _ = world
+    out = tmp / "out"
+    t = np.arange(800) / 16000
+    stereo = np.stack([np.sin(2 * np.pi * 600 * t), np.sin(2 * np.pi * 900 * t)], axis=1) * 0.3
+    wav = tmp / "stereo16k.wav"
+    wavfile.write(wav, 16000, stereo.astype(np.float32))
+    png = tmp / "img.png"
+    assert main(["synthesize", "--audio", str(wav), "--model", str(out / "A-th2.safetensors"), "--out", str(png)]) == 0
+    assert imread(png).shape[:2] == (28, 28)
+    empty = tmp / "empty.wav"
+    wavfile.write(empty, 8000, np.zeros(0, dtype=np.int16))
+    assert main(["synthesize", "--audio", str(empty), "--model", str(out / "A-th2.safetensors"),
+                 "--out", str(tmp / "e.png")]) == 1
+    assert "empty.wav" in capsys.readouterr().err and not (tmp / "e.png").exists()
+    assert main(["synthesize", "--audio", str(wav), "--model", str(ae_path), "--out", str(tmp / "x.png")]) == 1
+    assert "audiocoder" in capsys.readouterr().err

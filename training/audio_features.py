@@ -1,0 +1,208 @@
+"""Audio clips -> flattened, normalised cochleagrams for the audiocoder's input layer.
+
+Per clip: mix down to mono (mean over channels), resample to the front end's rate with
+``scipy.signal.resample_poly`` (FSDD's 8 kHz -> 12.5 kHz, TI-46's rate, so Lyon's model
+gives the paper's 39 channels), keep at most the frame budget (``frames * decimation``
+samples; a longer clip is truncated, its end is dropped), run the front end, zero-pad to
+``frames``, average ``pool`` neighbouring frames, divide by the clip's maximum (a silent
+clip stays all zeros) and flatten channel-major: input neuron ``c * n_frames + f``.
+
+Feature matrices of a list of clips are cached on disk (npz) in ``$XDG_CACHE_HOME/spikesynth``
+(or ``~/.cache/spikesynth``), keyed by the configuration and the files (path, size, mtime).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+from models.io import atomic_path
+
+from .cochleagram import FRONT_ENDS, lyon_center_frequencies
+from .data import cache_dir as data_cache_dir
+
+CACHE_VERSION = 1
+_BATCH_SAMPLES = 400_000   # samples per front-end batch (bounds memory: ~41 channels x 8 bytes each)
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How a clip becomes the audiocoder's input vector.
+
+    front_end: ``lyon`` (Lyon's passive ear) or ``gammatone``.
+    sample_rate, decimation, ear_q, step_factor: front-end parameters (see ``training.cochleagram``).
+    frames: frame budget at ``sample_rate / decimation`` frames per second (the paper: 1,500).
+    pool: frames averaged into one input frame (``frames`` must be a multiple).
+    """
+
+    front_end: str = "lyon"
+    sample_rate: float = 12500.0
+    decimation: int = 10
+    ear_q: float = 8.0
+    step_factor: float = 0.5
+    frames: int = 1500
+    pool: int = 1
+
+    def __post_init__(self) -> None:
+        if self.front_end not in FRONT_ENDS:
+            raise ValueError(f"front_end must be one of {sorted(FRONT_ENDS)}, got {self.front_end!r}")
+        self.front_end_params()
+        for name in ("frames", "pool"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.frames % self.pool:
+            raise ValueError(f"frames ({self.frames}) must be a multiple of pool ({self.pool})")
+
+    def front_end_params(self):
+        """The ``LyonParams`` / ``GammatoneParams`` of this configuration."""
+        cls = FRONT_ENDS[self.front_end][0]
+        return cls(sample_rate=float(self.sample_rate), decimation=self.decimation, ear_q=float(self.ear_q),
+                   step_factor=float(self.step_factor))
+
+    @property
+    def channels(self) -> int:
+        """Number of frequency channels."""
+        return len(lyon_center_frequencies(self.sample_rate, self.ear_q, self.step_factor)[0])
+
+    @property
+    def n_frames(self) -> int:
+        """Input frames after pooling."""
+        return self.frames // self.pool
+
+    @property
+    def n_inputs(self) -> int:
+        """Input neurons: ``channels * n_frames``."""
+        return self.channels * self.n_frames
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FeatureConfig":
+        try:
+            return cls(**d)
+        except TypeError as exc:
+            raise ValueError(f"malformed feature config {d!r}: {exc}") from None
+
+
+def prepare_audio(audio, sample_rate: int, target_rate: float, name: str = "audio") -> np.ndarray:
+    """Mono float64 samples at ``target_rate`` Hz.
+
+    audio: ``[n]`` or ``[n, channels]`` (channels are averaged). Resampled with
+    ``scipy.signal.resample_poly`` when ``sample_rate`` differs. An empty clip, NaN
+    samples or a non-positive rate raise ValueError naming ``name``.
+    """
+    x = np.asarray(audio, dtype=np.float64)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    elif x.ndim != 1:
+        raise ValueError(f"{name}: audio must be [n_samples] or [n_samples, channels], got {list(x.shape)}")
+    if x.size == 0:
+        raise ValueError(f"{name}: the clip is empty (0 samples)")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name}: the clip contains NaN or infinite samples")
+    if not (isinstance(sample_rate, (int, np.integer)) and sample_rate > 0):
+        raise ValueError(f"{name}: sample_rate must be a positive integer in Hz, got {sample_rate!r}")
+    if sample_rate != target_rate:
+        ratio = Fraction(target_rate / sample_rate).limit_denominator(1000)
+        x = signal.resample_poly(x, ratio.numerator, ratio.denominator)
+    return x
+
+
+def _finish(coch: np.ndarray, n_valid: int, cfg: FeatureConfig) -> np.ndarray:
+    """Pad ``coch [C, >= n_valid]`` (valid up to ``n_valid`` frames) to the budget, pool,
+    normalise by the maximum; returns float32 ``[C, n_frames]``."""
+    out = np.zeros((coch.shape[0], cfg.frames))
+    n = min(n_valid, cfg.frames)
+    out[:, :n] = coch[:, :n]
+    out = out.reshape(coch.shape[0], cfg.n_frames, cfg.pool).mean(axis=2)
+    peak = out.max()
+    return (out / peak if peak > 0 else out).astype(np.float32)
+
+
+def clip_features(audio, sample_rate: int, cfg: FeatureConfig = FeatureConfig(), name: str = "audio") -> np.ndarray:
+    """One clip's normalised cochleagram, float32 ``[channels, n_frames]`` in [0, 1]
+    (max 1, or all zeros for silence). See the module docstring for the steps."""
+    x = prepare_audio(audio, sample_rate, cfg.sample_rate, name)[:cfg.frames * cfg.decimation]
+    params = cfg.front_end_params()
+    coch = FRONT_ENDS[cfg.front_end][1](x, params)
+    return _finish(coch, coch.shape[1], cfg)
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/spikesynth`` or ``~/.cache/spikesynth`` (the parent of the dataset cache)."""
+    return data_cache_dir().parent
+
+
+def cache_key(clips, cfg: FeatureConfig) -> str:
+    """Hex digest of the configuration and every clip's file (resolved path, size, mtime)."""
+    files = []
+    for c in clips:
+        st = Path(c.path).stat()
+        files.append([str(Path(c.path).resolve()), st.st_size, st.st_mtime_ns])
+    blob = json.dumps({"version": CACHE_VERSION, "config": cfg.to_dict(), "files": files}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _compute(clips, cfg: FeatureConfig, progress: bool) -> np.ndarray:
+    from tqdm import tqdm
+
+    budget = cfg.frames * cfg.decimation
+    audio = [prepare_audio(c.audio, c.sample_rate, cfg.sample_rate, str(c.path))[:budget] for c in clips]
+    order = np.argsort([len(a) for a in audio])[::-1]
+    out = np.empty((len(clips), cfg.channels, cfg.n_frames), dtype=np.float32)
+    run = FRONT_ENDS[cfg.front_end][1]
+    params = cfg.front_end_params()
+    bar = tqdm(total=len(clips), desc=f"{cfg.front_end} cochleagrams", unit="clip", disable=not progress)
+    start = 0
+    while start < len(order):
+        longest = len(audio[order[start]])
+        size = max(1, _BATCH_SAMPLES // max(longest, 1))
+        group = order[start:start + size]
+        batch = np.zeros((len(group), longest))
+        for row, i in enumerate(group):
+            batch[row, :len(audio[i])] = audio[i]
+        coch = run(batch, params)
+        for row, i in enumerate(group):
+            out[i] = _finish(coch[row], len(audio[i]) // cfg.decimation, cfg)
+        bar.update(len(group))
+        start += size
+    bar.close()
+    return out
+
+
+def feature_matrix(clips, cfg: FeatureConfig = FeatureConfig(), cache_dir: str | os.PathLike | None = None,
+                   use_cache: bool = True, progress: bool = True) -> np.ndarray:
+    """Flattened features of ``clips`` (``training.data.Clip``), float32 ``[n_clips, n_inputs]``.
+
+    With ``use_cache`` the matrix is read from / written to ``cache_dir`` (default
+    ``default_cache_dir()``) under a key of the configuration and the files; a cache file
+    that does not match is recomputed and replaced.
+    """
+    if not clips:
+        raise ValueError("clips is empty: nothing to compute features for")
+    path = None
+    if use_cache:
+        path = Path(cache_dir or default_cache_dir()) / f"features-{cache_key(clips, cfg)}.npz"
+        if path.is_file():
+            try:
+                with np.load(path) as data:
+                    feats = data["features"]
+                if feats.shape == (len(clips), cfg.n_inputs):
+                    return feats
+            except (OSError, ValueError, KeyError):
+                pass   # unreadable or stale: recompute below and replace it
+    feats = _compute(clips, cfg, progress).reshape(len(clips), -1)
+    if path is not None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, features=feats, config=json.dumps(cfg.to_dict()))
+    return feats

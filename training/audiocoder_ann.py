@@ -1,0 +1,101 @@
+"""The AC-ANN baseline: a ReLU MLP ``n_inputs - H - hidden`` regressing the AE-ANN's hidden
+state (quantised to ``2^Th`` levels) from the analog cochleagram features; its output
+goes through the AE-ANN's decoder (W2) to give the image.
+
+Quantisation: ``levels`` uniform values on ``[0, top]``, where ``top`` is the largest hidden
+value over the training targets (the AE-ANN's hidden state is a ReLU output, so >= 0);
+``Th = None`` keeps full precision.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from models.ann import relu_mlp
+from models.spec import NetworkSpec
+from models.torch_snn import init_weights
+
+
+@dataclass(frozen=True)
+class AcAnnConfig:
+    """hidden: H; optimizer: ``sgd`` or ``adam``; lr, weight_decay, batch, epochs: the paper's
+    AC-ANN settings (1e-4, 1e-4, 50, 20)."""
+
+    hidden: int = 2048
+    optimizer: str = "adam"
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    batch: int = 50
+    epochs: int = 20
+
+
+def quantize(h: torch.Tensor, levels: int, top: float) -> torch.Tensor:
+    """``h`` (>= 0) rounded to ``levels`` uniform values on ``[0, top]`` (values above ``top`` are
+    clipped to it; ``top`` comes from the training set, so test values may exceed it)."""
+    if not (isinstance(levels, int) and levels >= 2):
+        raise ValueError(f"levels must be an integer >= 2, got {levels!r}")
+    if not (math.isfinite(top) and top > 0):
+        raise ValueError(f"top must be a finite number > 0, got {top!r}")
+    step = top / (levels - 1)
+    return torch.round(torch.clamp(h, 0.0, top) / step) * step
+
+
+def hidden_states(ae_weights: list, images) -> torch.Tensor:
+    """The AE-ANN's hidden state ``relu(x W1^T)`` of ``images [n, 784]`` in [0, 1]: ``[n, hidden]``."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1)
+    return relu_mlp([torch.as_tensor(ae_weights[0]).float()], x)
+
+
+def ann_targets(ae_weights: list, images, th: int | None) -> torch.Tensor:
+    """Training targets of the AC-ANN: the hidden states of ``images``, quantised to ``2^th``
+    levels (``th=None``: unquantised). ``[n, hidden]``."""
+    h = hidden_states(ae_weights, images)
+    if th is None:
+        return h
+    top = float(h.max())
+    return quantize(h, 2 ** th, top) if top > 0 else h
+
+
+def train_ac_ann(features, targets: torch.Tensor, cfg: AcAnnConfig, seed: int = 0, device: str = "cpu",
+                 progress: bool = True) -> tuple[list, list]:
+    """Train the AC-ANN on ``features [n, n_inputs]`` -> ``targets [n, N_out]`` with the
+    AE-ANN trainer's update (``training.ann_train.ann_batch``). Returns ``(weights, per-epoch loss)``."""
+    from tqdm import tqdm
+
+    from .ann_train import AnnConfig, ann_batch
+    from .bptt import AdamState
+
+    x = torch.as_tensor(np.asarray(features, dtype=np.float32))
+    if x.dim() != 2 or len(x) != len(targets):
+        raise ValueError(f"features [n, n_inputs] and targets [n, N_out] must have the same n, "
+                         f"got {list(x.shape)} and {list(targets.shape)}")
+    g = torch.Generator().manual_seed(seed)
+    spec = NetworkSpec(sizes=(x.shape[1], cfg.hidden, targets.shape[1]))
+    weights = [w.to(device) for w in init_weights(spec, g)]
+    opt = AnnConfig(optimizer=cfg.optimizer, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    state = AdamState.zeros_like(weights)
+    n_batches = math.ceil(len(x) / cfg.batch)
+    history = []
+    bar = tqdm(total=cfg.epochs * n_batches, desc=f"AC-ANN ({cfg.optimizer})", unit="batch", disable=not progress)
+    for _ in range(cfg.epochs):
+        order = torch.randperm(len(x), generator=g)
+        losses = []
+        for b in range(n_batches):
+            idx = order[b * cfg.batch:(b + 1) * cfg.batch]
+            loss, _ = ann_batch(weights, x[idx].to(device), targets[idx].to(device), opt, state)
+            losses.append(loss)
+            bar.update()
+        history.append(float(np.mean(losses)))
+    bar.close()
+    return [w.cpu() for w in weights], history
+
+
+def synthesize_ann(ac_weights: list, ae_weights: list, features) -> torch.Tensor:
+    """Images ``[n, 784]`` of the ANN pipeline: AC-ANN, then the AE-ANN's decoder ``relu(h W2^T)``."""
+    x = torch.as_tensor(np.asarray(features, dtype=np.float32))
+    with torch.no_grad():
+        return relu_mlp([*ac_weights, torch.as_tensor(ae_weights[1]).float()], x)
