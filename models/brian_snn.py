@@ -99,9 +99,9 @@ class BrianRecording:
         """0/1 spikes of weight layer ``layer`` (0-based) for images ``[start, stop)`` (default
         all) as float64 ``[T, stop - start, N]``."""
         stop = self.batch if stop is None else stop
-        step, neuron = self.events[layer]
-        keep = (step >= start * self.steps) & (step < stop * self.steps)
-        step, neuron = step[keep] - start * self.steps, neuron[keep]
+        step, neuron = self.events[layer]  # in time order, as the monitor recorded them
+        a, b = np.searchsorted(step, [start * self.steps, stop * self.steps])
+        step, neuron = step[a:b] - start * self.steps, neuron[a:b]
         out = torch.zeros(self.steps, stop - start, self.sizes[layer + 1], dtype=torch.float64)
         out[torch.as_tensor(step % self.steps), torch.as_tensor(step // self.steps), torch.as_tensor(neuron)] = 1.0
         return out
@@ -245,7 +245,7 @@ def _run_standalone(b2, layers, sizes, spikes, dt, record_v, schedule, progress)
 
 
 def run_brian(model, input_spikes: torch.Tensor, backend: str = "cython", record_v: bool = False,
-              schedule: str = "exact", chunk_images: int = 500, progress: bool = True) -> BrianRecording:
+              schedule: str = "exact", chunk_images: int = 250, progress: bool = True) -> BrianRecording:
     """Run 0/1 input spikes ``[T, batch, sizes[0]]`` through the Brian2 version of ``model``
     (a float ``SpikingNetwork`` or a fixed-point ``QuantizedNetwork``), images back to back.
 
