@@ -148,8 +148,7 @@ def _build(b2, layers, sizes, steps, dt, indices, times, record_v, schedule):
         group.run_regularly("v = 0", dt=steps * clock_dt, when="start", order=-1, name=f"layer{i + 1}_image_reset")
         if layer.leak is not None:
             group.run_regularly(layer.leak, when="groups", name=f"layer{i + 1}_leak")
-        syn = b2.Synapses(source, group, "w : 1", on_pre="v_post += w", clock=clock, name=f"syn{i + 1}",
-                          namespace={})
+        syn = b2.Synapses(source, group, "w : 1", on_pre="v_post += w", clock=clock, name=f"syn{i + 1}")
         n_post, n_pre = layer.weights.shape
         syn.connect(i=np.repeat(np.arange(n_pre, dtype=np.int32), n_post),
                     j=np.tile(np.arange(n_post, dtype=np.int32), n_pre))
@@ -248,6 +247,7 @@ def run_brian(model, input_spikes: torch.Tensor, backend: str = "cython", record
               schedule: str = "exact", chunk_images: int = 250, progress: bool = True) -> BrianRecording:
     """Run 0/1 input spikes ``[T, batch, sizes[0]]`` through the Brian2 version of ``model``
     (a float ``SpikingNetwork`` or a fixed-point ``QuantizedNetwork``), images back to back.
+    Brian2 computes in float64, so spike-for-spike agreement is with a float64 mirror.
 
     backend: ``numpy`` or ``cython`` (runtime mode, run in chunks of ``chunk_images`` images)
     or ``cpp_standalone`` (one compiled run, built under ``cache_dir()``).
