@@ -18,6 +18,7 @@ arithmetic (leak as a ``run_regularly`` fixed-point multiply, saturation) instea
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import time
@@ -222,6 +223,9 @@ def _run_standalone(b2, layers, sizes, spikes, dt, record_v, schedule, progress)
     key = hashlib.sha1(repr((tuple(sizes), record_v, schedule, kind)).encode()).hexdigest()[:12]
     directory = cache_dir() / "standalone" / key
     bar = tqdm(total=3, desc="brian2 cpp_standalone", disable=not progress)
+    # Objects of an earlier build in this process still hold their names until collected;
+    # new ones would get suffixed names (different files) and force a full recompilation.
+    gc.collect()
     b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
     try:
         bar.set_postfix_str("generating code")
