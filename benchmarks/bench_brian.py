@@ -70,13 +70,13 @@ def run(args) -> None:
     start = time.perf_counter()
     mirror_counts(model, spikes, progress=False)
     base = time.perf_counter() - start
-    print(f"{'mirror float64':>16}: {args.n:6d} images {base:8.2f} s {args.n / base:9.1f} images/s  (baseline)")
+    print(f"{'mirror float64':>21}: {args.n:6d} images {base:8.2f} s {args.n / base:9.1f} images/s  (baseline)")
     for backend in args.backends:
         n = args.n if backend == "cpp_standalone" else min(args.runtime_n, args.n)
         rec = run_brian(model, spikes[:, :n], backend=backend, progress=False)
         bad = mismatches(model, spikes[:, :n], rec)
         ratio = (rec.seconds / n) / (base / args.n)
-        print(f"{'brian2 ' + backend:>16}: {n:6d} images {rec.seconds:8.2f} s {n / rec.seconds:9.1f} images/s  "
+        print(f"{'brian2 ' + backend:>21}: {n:6d} images {rec.seconds:8.2f} s {n / rec.seconds:9.1f} images/s  "
               f"{ratio:7.2f} x mirror time per image, mismatching spikes per layer {bad}")
 
 
