@@ -12,6 +12,8 @@ numpy and cython run ``--runtime-n`` images (they are much slower); their rates 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import time
 
 import torch
@@ -42,8 +44,22 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000, help="images for the mirror and cpp_standalone")
     parser.add_argument("--runtime-n", type=int, default=500, help="images for numpy and cython")
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for the mirror (default: torch's)")
+    parser.add_argument("--cold", action="store_true",
+                        help="build cpp_standalone from scratch in a temporary cache (times a first build)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.cold:
+        with tempfile.TemporaryDirectory(prefix="spikesynth-cold-") as cache:
+            os.environ["SPIKESYNTH_CACHE"] = cache
+            run(args)
+    else:
+        run(args)
 
+
+def run(args) -> None:
+    """The measurements (see the module docstring)."""
     spec, weights, _ = load_model(args.model, kind="snn")
     model = build_model(spec, weights)
     images, _ = load_images(args.dataset, "test", args.data_dir, as_float=True)
@@ -54,13 +70,13 @@ def main() -> None:
     start = time.perf_counter()
     mirror_counts(model, spikes, progress=False)
     base = time.perf_counter() - start
-    print(f"{'mirror float64':>16}: {args.n:6d} images {base:8.2f} s {args.n / base:9.1f} images/s  (baseline)")
+    print(f"{'mirror float64':>21}: {args.n:6d} images {base:8.2f} s {args.n / base:9.1f} images/s  (baseline)")
     for backend in args.backends:
         n = args.n if backend == "cpp_standalone" else min(args.runtime_n, args.n)
         rec = run_brian(model, spikes[:, :n], backend=backend, progress=False)
         bad = mismatches(model, spikes[:, :n], rec)
         ratio = (rec.seconds / n) / (base / args.n)
-        print(f"{'brian2 ' + backend:>16}: {n:6d} images {rec.seconds:8.2f} s {n / rec.seconds:9.1f} images/s  "
+        print(f"{'brian2 ' + backend:>21}: {n:6d} images {rec.seconds:8.2f} s {n / rec.seconds:9.1f} images/s  "
               f"{ratio:7.2f} x mirror time per image, mismatching spikes per layer {bad}")
 
 

@@ -18,6 +18,7 @@ arithmetic (leak as a ``run_regularly`` fixed-point multiply, saturation) instea
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import time
@@ -99,9 +100,9 @@ class BrianRecording:
         """0/1 spikes of weight layer ``layer`` (0-based) for images ``[start, stop)`` (default
         all) as float64 ``[T, stop - start, N]``."""
         stop = self.batch if stop is None else stop
-        step, neuron = self.events[layer]
-        keep = (step >= start * self.steps) & (step < stop * self.steps)
-        step, neuron = step[keep] - start * self.steps, neuron[keep]
+        step, neuron = self.events[layer]  # in time order, as the monitor recorded them
+        a, b = np.searchsorted(step, [start * self.steps, stop * self.steps])
+        step, neuron = step[a:b] - start * self.steps, neuron[a:b]
         out = torch.zeros(self.steps, stop - start, self.sizes[layer + 1], dtype=torch.float64)
         out[torch.as_tensor(step % self.steps), torch.as_tensor(step // self.steps), torch.as_tensor(neuron)] = 1.0
         return out
@@ -148,8 +149,7 @@ def _build(b2, layers, sizes, steps, dt, indices, times, record_v, schedule):
         group.run_regularly("v = 0", dt=steps * clock_dt, when="start", order=-1, name=f"layer{i + 1}_image_reset")
         if layer.leak is not None:
             group.run_regularly(layer.leak, when="groups", name=f"layer{i + 1}_leak")
-        syn = b2.Synapses(source, group, "w : 1", on_pre="v_post += w", clock=clock, name=f"syn{i + 1}",
-                          namespace={})
+        syn = b2.Synapses(source, group, "w : 1", on_pre="v_post += w", clock=clock, name=f"syn{i + 1}")
         n_post, n_pre = layer.weights.shape
         syn.connect(i=np.repeat(np.arange(n_pre, dtype=np.int32), n_post),
                     j=np.tile(np.arange(n_post, dtype=np.int32), n_pre))
@@ -223,6 +223,9 @@ def _run_standalone(b2, layers, sizes, spikes, dt, record_v, schedule, progress)
     key = hashlib.sha1(repr((tuple(sizes), record_v, schedule, kind)).encode()).hexdigest()[:12]
     directory = cache_dir() / "standalone" / key
     bar = tqdm(total=3, desc="brian2 cpp_standalone", disable=not progress)
+    # Objects of an earlier build in this process still hold their names until collected;
+    # new ones would get suffixed names (different files) and force a full recompilation.
+    gc.collect()
     b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
     try:
         bar.set_postfix_str("generating code")
@@ -245,9 +248,10 @@ def _run_standalone(b2, layers, sizes, spikes, dt, record_v, schedule, progress)
 
 
 def run_brian(model, input_spikes: torch.Tensor, backend: str = "cython", record_v: bool = False,
-              schedule: str = "exact", chunk_images: int = 500, progress: bool = True) -> BrianRecording:
+              schedule: str = "exact", chunk_images: int = 250, progress: bool = True) -> BrianRecording:
     """Run 0/1 input spikes ``[T, batch, sizes[0]]`` through the Brian2 version of ``model``
     (a float ``SpikingNetwork`` or a fixed-point ``QuantizedNetwork``), images back to back.
+    Brian2 computes in float64, so spike-for-spike agreement is with a float64 mirror.
 
     backend: ``numpy`` or ``cython`` (runtime mode, run in chunks of ``chunk_images`` images)
     or ``cpp_standalone`` (one compiled run, built under ``cache_dir()``).

@@ -5,8 +5,8 @@ accumulate, ``V += w``) per outgoing synapse: ``spikes x fan-out``. The equal-si
 ANN does one multiply-accumulate per weight per image. Per-operation energies are
 the 45 nm CMOS figures of Horowitz (ISSCC 2014) as commonly used in SNN papers:
 0.9 pJ per 32-bit float add (accumulate), 4.6 pJ per 32-bit float multiply + add
-(MAC). The result is an estimate of arithmetic energy only (no memory access, no
-routing, no static power), not a measurement.
+(MAC). The result is an estimate of the synaptic arithmetic only (neuron updates,
+memory access, routing and static power are not included), not a measurement.
 """
 
 from __future__ import annotations

@@ -111,22 +111,22 @@ def run_feedforward(input_spikes: torch.Tensor, weights: list[torch.Tensor], ste
 
     input_spikes: 0/1 ``[T, batch, N_in]`` (already checked, any dtype); weights: ``[post, pre]``
     per layer, all of one dtype and device. ``step(layer, v, current)`` returns
-    ``(v_pre, spikes, v_next)`` as ``lif_step`` does. Every layer starts at ``v = 0``
-    and all layers update within each step. The first layer's input currents are
-    computed for all T steps in one sparse product (the input does not depend on the state).
+    ``(v_pre, spikes, v_next)`` as ``lif_step`` does. Every layer starts at ``v = 0``.
+    All layers update within each step; as nothing feeds back, this is computed layer by
+    layer: each layer's input currents for all T steps in one product (sparse for the input
+    spikes), then its time loop.
     """
     w0 = weights[0]
     steps, batch = input_spikes.shape[0], input_spikes.shape[1]
-    sizes = [w.shape[0] for w in weights]
-    x = input_spikes.to(device=w0.device).reshape(steps * batch, -1)
-    first = spike_matmul(x, w0).reshape(steps, batch, sizes[0])
-    vs = [first.new_zeros(batch, n) for n in sizes]
-    out_s = [first.new_empty(steps, batch, n) for n in sizes]
-    out_v = [first.new_empty(steps, batch, n) for n in sizes]
-    for t in range(steps):
-        current = first[t]
-        for layer in range(len(weights)):
-            if layer:
-                current = out_s[layer - 1][t] @ weights[layer].T
-            out_v[layer][t], out_s[layer][t], vs[layer] = step(layer, vs[layer], current)
+    spikes = input_spikes.to(device=w0.device).reshape(steps * batch, -1)
+    out_s, out_v = [], []
+    for layer, w in enumerate(weights):
+        current = (spike_matmul(spikes, w) if layer == 0 else spikes @ w.T).reshape(steps, batch, -1)
+        s_layer, v_layer = torch.empty_like(current), torch.empty_like(current)
+        v = current.new_zeros(batch, w.shape[0])
+        for t in range(steps):
+            v_layer[t], s_layer[t], v = step(layer, v, current[t])
+        out_s.append(s_layer)
+        out_v.append(v_layer)
+        spikes = s_layer.reshape(steps * batch, -1)
     return Recording(spikes=out_s, v=out_v)

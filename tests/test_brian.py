@@ -56,6 +56,14 @@ def test_membranes_reset_between_images():
         assert torch.equal(d[:, 0], d[:, 1]) and d.sum() > 0
 
 
+def test_chunks_without_any_input_spike():
+    net, x = random_net(sizes=(50, 20, 10)), random_input(6, n_in=50)
+    x[:, 2:4] = 0   # the second chunk of two images is silent
+    assert_agree(net(x), run_brian(net, x, backend="numpy", record_v=True, chunk_images=2, progress=False))
+    with pytest.raises(ValueError, match="no spike"):
+        run_brian(net, torch.zeros_like(x), backend="numpy")
+
+
 @pytest.mark.parametrize("backend", ["numpy", "cython"])
 def test_random_784_196_784_over_100_images_agrees(backend):
     net, x = random_net(), random_input(100)

@@ -1,0 +1,49 @@
+"""Reconstruction error of the fixed-point (hardware-style) network against the weight bit width.
+
+    python benchmarks/bench_quantized.py --model runs/ae/model.safetensors --n 1000
+
+For float64 and 8-, 6- and 4-bit weights (16-bit membrane, 8-bit leak multiplier) it prints
+Spike-MSE and pixel MSE of the mirror on the first ``--n`` MNIST test images, the synaptic
+operations per image, and the spikes that differ between Brian2 (``--device``) and the
+matching mirror on the first ``--check`` images (must be 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from models.brian_snn import BACKENDS, run_brian
+from models.compare import compare_recordings
+from models.io import load_model
+from models.simulate import build_model, encode_images, simulate
+from training.data import load_images
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--check", type=int, default=100, help="images checked spike for spike in Brian2")
+    parser.add_argument("--device", default="numpy", choices=BACKENDS)
+    parser.add_argument("--bits", type=int, nargs="+", default=[8, 6, 4])
+    args = parser.parse_args()
+
+    spec, weights, _ = load_model(args.model, kind="snn")
+    images, _ = load_images(args.dataset, "test", args.data_dir, as_float=True)
+    images = images[:args.n]
+    check = encode_images(images[:args.check], spec, seed=1)
+    print(f"{args.n} {args.dataset} test images, sizes {list(spec.sizes)}, T={spec.steps}")
+    print(f"{'weights':>8} {'spike_mse':>10} {'pixel_mse':>10} {'synops/img':>11} {'brian2 mismatches':>18}")
+    for bits in [None] + args.bits:
+        model = build_model(spec, weights, bits)
+        report = simulate(model, images, backend="mirror", progress=False)
+        rows = compare_recordings(model.forward(check), run_brian(model, check, backend=args.device, progress=False))
+        name = "float64" if bits is None else f"{bits}-bit"
+        print(f"{name:>8} {report['spike_mse']:10.4f} {report['pixel_mse']:10.4f} "
+              f"{report['synops_per_image']:11.0f} {str([r['mismatches'] for r in rows]):>18}")
+
+
+if __name__ == "__main__":
+    main()
