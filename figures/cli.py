@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "trainers", "agreement", "events", "encoders"]
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "trainers", "agreement", "events", "encoders", "fig9", "fig10", "table1"]
 
 
 def configure_figures(parser) -> None:

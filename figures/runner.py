@@ -18,8 +18,9 @@ from typing import Callable
 
 from models.io import atomic_path
 
-QUICK = {"train_limit": 2000, "test_limit": 1000, "fsdd_epochs": 2}
-FULL = {"train_limit": 60000, "test_limit": 10000, "fsdd_epochs": 20}
+# audio_train / audio_test: FSDD clips (balanced over digits; None: the whole standard split)
+QUICK = {"train_limit": 2000, "test_limit": 1000, "fsdd_epochs": 2, "audio_train": 500, "audio_test": 100}
+FULL = {"train_limit": 60000, "test_limit": 10000, "fsdd_epochs": 20, "audio_train": None, "audio_test": None}
 
 
 def default_cache_dir() -> Path:
@@ -47,7 +48,7 @@ class Context:
 
     @property
     def settings(self) -> dict:
-        """Run sizes: ``train_limit`` and ``test_limit`` images, ``fsdd_epochs`` (``sizes``
+        """Run sizes: ``train_limit`` and ``test_limit`` images, ``fsdd_epochs``, ``audio_train`` and ``audio_test`` clips (``sizes``
         overrides the quick/full presets, e.g. for tests)."""
         return {**(QUICK if self.quick else FULL), **(self.sizes or {})}
 

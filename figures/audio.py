@@ -1,0 +1,47 @@
+"""The audio-to-image experiment shared by fig9, fig10 and table1, cached like the autoencoders."""
+
+from __future__ import annotations
+
+from .runner import Context, autoencoder_config, trained_autoencoder
+
+SNN_THS = {"A": (15, 10, 5, 2, 1), "B": (15, 10)}
+
+
+def autoencoder_configs(ctx: Context) -> list:
+    """The MNIST autoencoders the audio experiment builds on: AE-SNN, AE-ANN (SGD), AE-ANN (Adam)."""
+    return [autoencoder_config(ctx), autoencoder_config(ctx, trainer="ann-sgd"),
+            autoencoder_config(ctx, trainer="ann-adam")]
+
+
+def audio_results(ctx: Context) -> dict:
+    """Run (or reuse) the audio experiment: AC-SNN for datasets A (every Th) and B (Th 15, 10),
+    AC-ANN baselines for both datasets at every Th and unquantised. Returns its results dict
+    plus ``out_dir`` (where its model files and image grids are)."""
+    from training.audiocoder import audio_experiment, preset
+
+    snn, sgd, adam = (trained_autoencoder(ctx, c) for c in autoencoder_configs(ctx))
+    cfg = preset("cpu").with_(epochs=ctx.settings["fsdd_epochs"])
+    clips = {"max_train": ctx.settings["audio_train"], "max_test": ctx.settings["audio_test"]}
+    key = {"what": "audio", "config": cfg.to_dict(), **clips, "seed": ctx.seed,
+           "autoencoders": [snn["model"], sgd["model"], adam["model"]], "ths": SNN_THS}
+    out_dir = ctx.model_dir(key)
+
+    def compute() -> dict:
+        runs = []
+        for dataset, ths in SNN_THS.items():
+            result = audio_experiment(snn["model"], cfg, out_dir, datasets=(dataset,), ths=ths,
+                                      data_dir=ctx.data_dir, seed=ctx.seed, ann_autoencoders=(sgd["model"], adam["model"]),
+                                      **clips)
+            runs.extend(result["runs"])
+        return {"runs": runs, "n_train": result["n_train"], "n_test": result["n_test"]}
+
+    return {**ctx.cached(key, compute), "out_dir": str(out_dir)}
+
+
+def pick(results: dict, model: str, dataset: str, th) -> dict | None:
+    """The run of ``model`` (``AC-SNN``, ``AC-ANN-adam``, ``AC-ANN-sgd``) on a dataset at ``th``
+    (``None``: the unquantised ANN), or None."""
+    for run in results["runs"]:
+        if run["model"] == model and run["dataset"] == dataset and run["th"] == th:
+            return run
+    return None
