@@ -177,7 +177,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
 
     total = cfg.epochs * n_batches
     bar = tqdm(total=total, initial=done, desc=f"train {cfg.trainer}", unit="batch", disable=not progress)
-    start = time.perf_counter() - elapsed
+    start, cpu_start = time.perf_counter() - elapsed, time.process_time()
     neuron = spec.neuron
     order_epoch, order = None, None
     try:
@@ -209,10 +209,11 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                 on_batch(number, record)
     finally:
         bar.close()
-    train_seconds = time.perf_counter() - start
+    train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     weights = [w.detach().cpu() for w in weights]
     metrics = {"config": cfg.to_dict(), "spec": spec.to_dict(), "train_seconds": train_seconds,
+               "train_cpu_seconds": train_cpu,  # of this process since its start or resumption
                "batches": total, "images_per_second": total * cfg.batch_size / train_seconds if train_seconds else None,
                "train_images": len(images), "final_batch": {k: v[-1] for k, v in history.items()}}
     if cfg.eval_limit != 0:
