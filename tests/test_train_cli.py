@@ -79,6 +79,7 @@ def test_ann_command_writes_an_ann_model(tmp_path):
     (["train", "autoencoder", "--train-limit", "70000"], "train_limit must be in"),
     (["train", "autoencoder", "--hidden", "0"], "hidden must be an integer"),
     (["train", "autoencoder", "--resume"], "checkpoint not found"),
+    (["train", "autoencoder", "--device", "tpu"], "device must be"),
 ])
 def test_bad_training_settings_fail_clearly(tmp_path, capsys, argv, match):
     assert main(argv + ["--out", str(tmp_path), "--data-dir", DATA]) == 1

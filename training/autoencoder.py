@@ -89,6 +89,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be None or an integer >= {low}, got {value!r}")
         if self.device != "cpu" and not str(self.device).startswith("cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+        if self.device != "cpu" and not torch.cuda.is_available():
+            raise ValueError(f"device {self.device!r} requested but this torch has no usable CUDA device")
         self.spec()            # validates alpha and max_rate
         self.optimizer_config()  # validates lr, weight decay, trace_reset
 
