@@ -123,3 +123,13 @@ def test_resume_after_killing_the_process(tmp_path):
     _, resumed, _ = load_model(out / "model.safetensors")
     _, whole, _ = load_model(tmp_path / "whole" / "model.safetensors")
     assert all(torch.equal(a, b) for a, b in zip(resumed, whole))
+
+
+def test_evaluate_rejects_images_of_the_wrong_size_or_range():
+    from training.evaluate import evaluate_model
+    spec = autoencoder_spec("mnist", hidden=4)
+    weights = [torch.zeros(4, 784), torch.zeros(784, 4)]
+    with pytest.raises(ValueError, match="784 pixels"):
+        evaluate_model(spec, weights, torch.zeros(3, 10, 10))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        evaluate_model(spec, weights, torch.full((3, 784), 2.0))
