@@ -10,24 +10,25 @@ from training.surrogate import sigmoid_grad
 F64 = torch.float64
 
 
-def grad_of(weights, x, y, neuron, mask=True):
+def grad_of(weights, x, y, neuron, mask=True, detach_reset=False):
     leaves = [w.clone().requires_grad_(True) for w in weights]
-    loss, _, _ = bptt_loss(leaves, x, y, neuron, mask)
+    loss, _, _ = bptt_loss(leaves, x, y, neuron, mask, detach_reset)
     return torch.autograd.grad(loss, leaves)
 
 
-@pytest.mark.parametrize("clip, e2", [(False, 1.14), (True, 1.0)])
-def test_hand_computed_gradient_through_the_reset(clip, e2):
+@pytest.mark.parametrize("clip, e2, detach", [(False, 1.14, False), (True, 1.0, False), (True, 1.0, True)])
+def test_hand_computed_gradient_through_the_reset(clip, e2, detach):
     # one neuron, w = 0.6, input spikes at both steps, target [1, 0], alpha = 0.1:
     # step 1: V1 = 0.6, no spike, E1 = 0.4, dV1/dw = 1 -> dL1/dw = -0.4
     # step 2: V2 = 0.9 * V1 * (1 - s1) + 0.6 = 1.14 (clipped 1 with straight-through gradient),
     #         spikes against target 0, E2 = -V2;
-    #         dV2/dw = 0.9 * (1 - V1 * sig'(V1 - 1)) + 1 (the surrogate path through s1 in the reset)
+    #         dV2/dw = 0.9 * (1 - V1 * sig'(V1 - 1)) + 1 (the surrogate path through s1 in the reset),
+    #         or 0.9 * 1 + 1 with the reset detached
     neuron = NeuronSpec(alpha=0.1, clip=clip)
     x = torch.ones(2, 1, 1, dtype=F64)
     y = torch.tensor([1.0, 0.0], dtype=F64).reshape(2, 1, 1)
-    (g,) = grad_of([torch.tensor([[0.6]], dtype=F64)], x, y, neuron)
-    dv2 = 0.9 * (1 - 0.6 * float(sigmoid_grad(torch.tensor(-0.4, dtype=F64)))) + 1
+    (g,) = grad_of([torch.tensor([[0.6]], dtype=F64)], x, y, neuron, detach_reset=detach)
+    dv2 = 0.9 * (1 - (0 if detach else 0.6 * float(sigmoid_grad(torch.tensor(-0.4, dtype=F64))))) + 1
     assert float(g) == pytest.approx(-0.4 + e2 * dv2, abs=1e-12)
 
 

@@ -79,6 +79,7 @@ def test_ann_command_writes_an_ann_model(tmp_path):
     (["train", "autoencoder", "--train-limit", "70000"], "train_limit must be in"),
     (["train", "autoencoder", "--hidden", "0"], "hidden must be an integer"),
     (["train", "autoencoder", "--resume"], "checkpoint not found"),
+    (["train", "autoencoder", "--device", "tpu"], "device must be"),
 ])
 def test_bad_training_settings_fail_clearly(tmp_path, capsys, argv, match):
     assert main(argv + ["--out", str(tmp_path), "--data-dir", DATA]) == 1
@@ -93,3 +94,42 @@ def test_evaluate_refuses_a_model_for_another_architecture(tmp_path, capsys):
     assert main(["evaluate", "--model", str(bad), "--data-dir", DATA]) == 1
     assert "another architecture" in capsys.readouterr().err
     assert main(["evaluate", "--model", str(tmp_path / "missing.safetensors"), "--data-dir", DATA]) == 1
+
+
+@pytest.mark.slow
+def test_resume_after_killing_the_process(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["--train-limit", "2000", "--batch-size", "50", "--hidden", "16", "--steps", "5", "--eval-limit", "0",
+            "--seed", "4", "--checkpoint-every", "2", "--data-dir", DATA, "--threads", "1"]
+    out = tmp_path / "killed"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen([sys.executable, "-m", "training.cli", "train", "autoencoder", "--out", str(out), *args],
+                            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (out / CHECKPOINT_FILE).exists() and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (out / CHECKPOINT_FILE).exists() and not (out / "model.safetensors").exists()
+    threads = torch.get_num_threads()
+    try:  # same thread count as the killed process: the same float summation order
+        assert main(["train", "autoencoder", "--out", str(out), "--resume", *args]) == 0
+        assert main(["train", "autoencoder", "--out", str(tmp_path / "whole"), *args]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    _, resumed, _ = load_model(out / "model.safetensors")
+    _, whole, _ = load_model(tmp_path / "whole" / "model.safetensors")
+    assert all(torch.equal(a, b) for a, b in zip(resumed, whole))
+
+
+def test_evaluate_rejects_images_of_the_wrong_size_or_range():
+    from training.evaluate import evaluate_model
+    spec = autoencoder_spec("mnist", hidden=4)
+    weights = [torch.zeros(4, 784), torch.zeros(784, 4)]
+    with pytest.raises(ValueError, match="784 pixels"):
+        evaluate_model(spec, weights, torch.zeros(3, 10, 10))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        evaluate_model(spec, weights, torch.full((3, 784), 2.0))

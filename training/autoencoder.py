@@ -9,10 +9,12 @@ resumes from them bit-identically, evaluates on the test split, and writes
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -89,6 +91,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be None or an integer >= {low}, got {value!r}")
         if self.device != "cpu" and not str(self.device).startswith("cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+        if self.device != "cpu" and not torch.cuda.is_available():
+            raise ValueError(f"device {self.device!r} requested but this torch has no usable CUDA device")
         self.spec()            # validates alpha and max_rate
         self.optimizer_config()  # validates lr, weight decay, trace_reset
 
@@ -117,8 +121,8 @@ class TrainConfig:
 @dataclass
 class TrainResult:
     """spec: the network spec; weights: ``[post, pre]`` tensors (CPU); history: per batch
-    ``loss``, ``spike_mse`` (spiking only) and ``pixel_mse`` (batch images against output spike counts or ANN outputs) lists; metrics: what
-    ``metrics.json`` holds (config, timing, test metrics)."""
+    ``loss``, ``spike_mse`` (spiking only) and ``pixel_mse`` (batch images against output spike
+    counts or ANN outputs) lists; metrics: what ``metrics.json`` holds (config, timing, test metrics)."""
 
     spec: NetworkSpec
     weights: list
@@ -131,11 +135,11 @@ def _shuffle(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=make_generator(seed * 1_000_003 + epoch))
 
 
-def _checkpoint_tensors(weights, adam: AdamState, gen: torch.Generator) -> dict:
+def _checkpoint_tensors(weights, adam: AdamState, rng_state: torch.Tensor) -> dict:
     tensors = {f"W{i}": w for i, w in enumerate(weights)}
     tensors.update({f"m1_{i}": m for i, m in enumerate(adam.m1)})
     tensors.update({f"m2_{i}": m for i, m in enumerate(adam.m2)})
-    tensors["rng"] = gen.get_state()
+    tensors["rng"] = rng_state
     return tensors
 
 
@@ -177,44 +181,63 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
 
     total = cfg.epochs * n_batches
     bar = tqdm(total=total, initial=done, desc=f"train {cfg.trainer}", unit="batch", disable=not progress)
-    start = time.perf_counter() - elapsed
+    start, cpu_start = time.perf_counter() - elapsed, time.process_time()
     neuron = spec.neuron
-    order_epoch, order = None, None
+
+    @functools.lru_cache(maxsize=2)
+    def order_of(epoch: int) -> torch.Tensor:
+        return _shuffle(len(images), cfg.seed, epoch)
+
+    def batch_images(number: int) -> torch.Tensor:
+        epoch, index = divmod(number - 1, n_batches)
+        return images[order_of(epoch)[index * cfg.batch_size:(index + 1) * cfg.batch_size]]
+
+    def encode(x: torch.Tensor) -> torch.Tensor:
+        return poisson(x, spec.steps, max_rate, spec.dt, generator=gen)
+
+    # The next batch's spikes are drawn in a worker thread while this batch trains; the draws
+    # stay in order on the one generator, so the spikes are those of a sequential run.
     try:
-        for number in range(done + 1, total + 1):
-            epoch, index = divmod(number - 1, n_batches)
-            if epoch != order_epoch:
-                order_epoch, order = epoch, _shuffle(len(images), cfg.seed, epoch)
-            x = images[order[index * cfg.batch_size:(index + 1) * cfg.batch_size]]
-            if cfg.is_ann:
-                xd = x.to(device=device, dtype=dtype)
-                loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
-                record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
-            else:
-                spikes = poisson(x, spec.steps, max_rate, spec.dt, generator=gen).to(device=device, dtype=dtype)
-                if cfg.trainer == "paper":
-                    stats = online_batch(weights, spikes, spikes, neuron, opt_cfg)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = None if cfg.is_ann or done >= total else pool.submit(encode, batch_images(done + 1))
+            for number in range(done + 1, total + 1):
+                x = batch_images(number)
+                if cfg.is_ann:
+                    xd = x.to(device=device, dtype=dtype)
+                    loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
+                    record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
+                    rng_state = gen.get_state()
                 else:
-                    stats = bptt_batch(weights, spikes, spikes, neuron, opt_cfg, adam)
-                out_counts = stats.spikes[-1].sum(0).cpu()
-                record = {"loss": stats.loss, "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
-                          "pixel_mse": float(per_image_mse(x, out_counts).mean())}
-            for key, value in record.items():
-                history[key].append(value)
-            bar.update(1)
-            bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
-            if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
-                meta = {"config": cfg.to_dict(), "batches_done": number, "adam_step": adam.step,
-                        "elapsed_s": time.perf_counter() - start, "history": history}
-                save_checkpoint(out / CHECKPOINT_FILE, _checkpoint_tensors(weights, adam, gen), meta)
-            if on_batch is not None:
-                on_batch(number, record)
+                    spikes = pending.result()
+                    rng_state = gen.get_state()  # after this batch's draw: what its checkpoint stores
+                    if number < total:
+                        pending = pool.submit(encode, batch_images(number + 1))
+                    spikes = spikes.to(device=device, dtype=dtype)
+                    if cfg.trainer == "paper":
+                        stats = online_batch(weights, spikes, spikes, neuron, opt_cfg)
+                    else:
+                        stats = bptt_batch(weights, spikes, spikes, neuron, opt_cfg, adam)
+                    out_counts = stats.spikes[-1].sum(0).cpu()
+                    record = {"loss": stats.loss,
+                              "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
+                              "pixel_mse": float(per_image_mse(x, out_counts).mean())}
+                for key, value in record.items():
+                    history[key].append(value)
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
+                if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
+                    meta = {"config": cfg.to_dict(), "batches_done": number, "adam_step": adam.step,
+                            "elapsed_s": time.perf_counter() - start, "history": history}
+                    save_checkpoint(out / CHECKPOINT_FILE, _checkpoint_tensors(weights, adam, rng_state), meta)
+                if on_batch is not None:
+                    on_batch(number, record)
     finally:
         bar.close()
-    train_seconds = time.perf_counter() - start
+    train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     weights = [w.detach().cpu() for w in weights]
     metrics = {"config": cfg.to_dict(), "spec": spec.to_dict(), "train_seconds": train_seconds,
+               "train_cpu_seconds": train_cpu,  # of this process since its start or resumption
                "batches": total, "images_per_second": total * cfg.batch_size / train_seconds if train_seconds else None,
                "train_images": len(images), "final_batch": {k: v[-1] for k, v in history.items()}}
     if cfg.eval_limit != 0:

@@ -1,7 +1,8 @@
 """Autograd backpropagation through time over the unrolled T steps, same masked loss.
 
 Every spike (hidden and output) is ``sigmoid_spike``: Heaviside forward, ``sigmoid'``
-backward, so gradients also flow through the resets and through earlier hidden spikes.
+backward, so gradients also flow through earlier hidden spikes and (unless
+``detach_reset``, the default) through the resets.
 The clip ``min(V, v_th)`` does not change spikes or resets (a clipped neuron spikes and
 resets to 0 either way), so the dynamics run unclipped and the clip is applied to the
 output potential entering the loss with a straight-through gradient; a true clip would
@@ -25,7 +26,16 @@ from .surrogate import sigmoid_spike
 
 @dataclass(frozen=True)
 class BPTTConfig(TrainSettings):
-    """Settings of the BPTT trainer: those of ``TrainSettings`` (Adam, weight decay, mask)."""
+    """Settings of the BPTT trainer: those of ``TrainSettings`` (Adam, weight decay, mask) and
+    detach_reset: if true, the reset ``V * (1 - s)`` passes gradient only through ``V`` (the
+    spikes still carry the surrogate gradient to the next layer and the loss)."""
+
+    detach_reset: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.detach_reset, bool):
+            raise ValueError(f"detach_reset must be true or false, got {self.detach_reset!r}")
 
 
 @dataclass
@@ -43,13 +53,14 @@ class AdamState:
 
 
 def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
-              neuron: NeuronSpec, mask: bool = True):
+              neuron: NeuronSpec, mask: bool = True, detach_reset: bool = False):
     """Unroll the network over T steps with surrogate spikes and sum the per-step masked loss.
 
     weights: ``[post, pre]`` tensors (may require grad); input_spikes ``[T, batch, N_in]``,
     target_spikes ``[T, batch, N_out]`` (0/1, already on the weights' device and dtype).
     Returns ``(loss, spikes, n_nonzero)``: the 0-d loss ``sum_t 0.5 * sum(E_t ** 2) / batch``,
     the spikes of every layer ``[T, batch, N_l]`` (detached) and the count of ``E != 0``.
+    detach_reset: the reset carries no surrogate gradient (see ``BPTTConfig``).
     """
     dynamics = replace(neuron, clip=False)
     steps, batch = input_spikes.shape[0], input_spikes.shape[1]
@@ -60,7 +71,11 @@ def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_sp
     for t in range(steps):
         s = input_spikes[t]
         for layer, w in enumerate(weights):
-            v_pre, s, v[layer] = lif_step(v[layer], s @ w.T, dynamics, spike_fn=sigmoid_spike)
+            if detach_reset:  # same spikes; the surrogate only on the path to the next layer and the loss
+                v_pre, _, v[layer] = lif_step(v[layer], s @ w.T, dynamics)
+                s = sigmoid_spike(v_pre - neuron.v_th)
+            else:
+                v_pre, s, v[layer] = lif_step(v[layer], s @ w.T, dynamics, spike_fn=sigmoid_spike)
             record[layer][t] = s.detach()
         if neuron.clip:  # value min(V, v_th), gradient of V
             v_pre = v_pre - (v_pre - neuron.v_th).clamp(min=0).detach()
@@ -85,7 +100,7 @@ def bptt_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
     y = x if target_spikes is input_spikes else target_spikes.to(device=device, dtype=dtype)
     leaves = [w.detach().requires_grad_(True) for w in weights]
     with torch.enable_grad():
-        loss, record, nonzero = bptt_loss(leaves, x, y, neuron, cfg.mask)
+        loss, record, nonzero = bptt_loss(leaves, x, y, neuron, cfg.mask, cfg.detach_reset)
         grads = torch.autograd.grad(loss, leaves)
     state.step += 1
     with torch.no_grad():

@@ -84,8 +84,10 @@ class TrainSettings:
 @dataclass(frozen=True)
 class OnlineConfig(TrainSettings):
     """Settings of the online rule (defaults: the official MNIST autoencoder): those of
-    ``TrainSettings`` plus trace_reset (``fraction`` or ``exact``, see the module docstring)
-    and reset_norm, the denominator of the ``fraction`` reset (> 0; official code: 784)."""
+    ``TrainSettings`` plus trace_reset (``fraction`` or ``exact``, see the module docstring;
+    ``exact`` keeps the trace history, ``batch x (T + 1) x N_pre`` values per layer, and costs
+    up to T times the gradient matmul per step) and reset_norm, the denominator of the
+    ``fraction`` reset (> 0; official code: 784 for every layer)."""
 
     trace_reset: str = "fraction"
     reset_norm: float = 784.0
