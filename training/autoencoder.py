@@ -31,7 +31,7 @@ from .ann_train import AnnConfig, ann_batch
 from .bptt import AdamState, BPTTConfig, bptt_batch
 from .checkpoints import load_checkpoint, save_checkpoint
 from .data import IMAGE_DATASETS, load_images
-from .evaluate import evaluate_model
+from .evaluate import check_images, evaluate_model
 from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
 
@@ -145,7 +145,8 @@ def _checkpoint_tensors(weights, adam: AdamState, rng_state: torch.Tensor) -> di
 
 def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None,
                       data_dir: str | os.PathLike | None = None, resume: bool = False, progress: bool = True,
-                      on_batch: Callable[[int, dict], None] | None = None) -> TrainResult:
+                      on_batch: Callable[[int, dict], None] | None = None,
+                      images: tuple | None = None) -> TrainResult:
     """Train an autoencoder as ``cfg`` says; see the module docstring.
 
     out_dir: where ``model.safetensors``, ``metrics.json`` and checkpoints go (None: nothing
@@ -153,7 +154,9 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
     ``$SPIKESYNTH_DATA``). resume: continue from ``out_dir/checkpoint.safetensors`` (it must
     come from the same configuration); under a fixed seed the final weights equal those of
     an uninterrupted run. on_batch(batch_number, record): called after each batch (1-based,
-    counted over epochs) with that batch's history record.
+    counted over epochs) with that batch's history record. images: ``(train, test)`` pixel
+    arrays ``[n, 28, 28]`` in [0, 1] to use instead of ``cfg.dataset``'s files (e.g. the
+    bundled sample), ``train_limit`` and ``eval_limit`` still applying.
     """
     out = Path(out_dir) if out_dir is not None else None
     if (resume or cfg.checkpoint_every) and out is None:
@@ -162,7 +165,11 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
     dtype = torch.float64 if cfg.float64 else torch.float32
     device = torch.device(cfg.device)
 
-    images, _ = load_images(cfg.dataset, "train", data_dir, as_float=True)
+    given_test = None
+    if images is not None:
+        images, given_test = (check_images(torch.as_tensor(a), spec.sizes[0]).numpy() for a in images)
+    else:
+        images, _ = load_images(cfg.dataset, "train", data_dir, as_float=True)
     if cfg.train_limit is not None:
         if cfg.train_limit > len(images):
             raise ValueError(f"train_limit must be in [1, {len(images)}], got {cfg.train_limit}")
@@ -241,7 +248,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                "batches": total, "images_per_second": total * cfg.batch_size / train_seconds if train_seconds else None,
                "train_images": len(images), "final_batch": {k: v[-1] for k, v in history.items()}}
     if cfg.eval_limit != 0:
-        test, _ = load_images(cfg.dataset, "test", data_dir, as_float=True)
+        test = given_test if given_test is not None else load_images(cfg.dataset, "test", data_dir, as_float=True)[0]
         test = torch.from_numpy(test[:cfg.eval_limit] if cfg.eval_limit else test)
         metrics["test"] = evaluate_model(spec, weights, test, "ann" if cfg.is_ann else "snn", seed=0,
                                          device=cfg.device, progress=progress)
