@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .runner import autoencoder_config, smooth, trained_autoencoder
+from .runner import autoencoder_config, save_reconstructions, smooth, trained_autoencoder
 from .style import sweep_colors
 
 NAME = "fig6"
@@ -18,13 +18,6 @@ def configs(ctx) -> list:
 
 def make(ctx) -> dict:
     import matplotlib.pyplot as plt
-    import torch
-
-    from models.io import load_model
-    from training.data import load_images
-    from training.evaluate import reconstruct
-
-    from .reconstructions import reconstruction_figure
 
     runs = dict(zip(RUNS, [trained_autoencoder(ctx, cfg) for cfg in configs(ctx)]))
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -44,11 +37,6 @@ def make(ctx) -> dict:
     numbers = {"rows": rows}
     ctx.save(NAME, fig, numbers, rows)
 
-    spec, weights, _ = load_model(runs["AE-SNN-1024"]["model"])
-    images, _ = load_images("fashion-mnist", "test", ctx.data_dir, as_float=True)
-    images = torch.from_numpy(images[:10])
-    _, outputs = reconstruct(spec, weights, images, "snn", seed=ctx.seed)
-    ctx.save(NAME + "b", reconstruction_figure(images, outputs, 10, "(B) AE-SNN-1024 reconstructions of "
-                                               "Fashion-MNIST test images (T = 60)"),
-             {"output_spike_counts_total": float(outputs.sum())})
+    save_reconstructions(ctx, NAME + "b", runs["AE-SNN-1024"]["model"], "fashion-mnist",
+                         "(B) AE-SNN-1024 reconstructions of Fashion-MNIST test images (T = 60)")
     return numbers

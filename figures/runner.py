@@ -169,3 +169,22 @@ def smooth(values, window: int = 10):
     if len(v) < window or window <= 1:
         return v.tolist()
     return (np.convolve(v, np.ones(window) / window, mode="valid")).tolist()
+
+
+def save_reconstructions(ctx: Context, name: str, model: str, dataset: str, title: str, n: int = 10) -> None:
+    """Reconstruct the first ``n`` test images of ``dataset`` with the AE-SNN model file
+    ``model`` and save the grid (pixels above output spike counts) as figure ``name``."""
+    import torch
+
+    from models.io import load_model
+    from training.data import load_images
+    from training.evaluate import reconstruct
+
+    from .reconstructions import reconstruction_figure
+
+    spec, weights, _ = load_model(model)
+    images, _ = load_images(dataset, "test", ctx.data_dir, as_float=True)
+    images = torch.from_numpy(images[:n])
+    _, outputs = reconstruct(spec, weights, images, "snn", seed=ctx.seed)
+    ctx.save(name, reconstruction_figure(images, outputs, n, title),
+             {"model": model, "dataset": dataset, "output_spike_counts_total": float(outputs.sum())})

@@ -66,21 +66,27 @@ def check_weights(spec: NetworkSpec, weights: list[torch.Tensor], source: str) -
             raise ValueError(f"{source}: W{i} contains NaN or infinite values")
 
 
+def read_safetensors(path: str | os.PathLike, what: str) -> tuple[dict, dict]:
+    """Read a safetensors file without executing code: ``(tensors, string metadata)``.
+    FileNotFoundError if it is missing, ValueError (naming ``what`` and the file) if unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        tensors = load_file(str(path))
+        with open(path, "rb") as fh:
+            header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
+    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable safetensors {what} ({exc})") from None
+    return tensors, header.get("__metadata__", {})
+
+
 def load_model(path: str | os.PathLike, kind: str | None = None):
     """Read a model file. Returns ``(spec, weights, meta)``; ``weights`` is a list
     of ``[post, pre]`` tensors, ``meta`` has ``kind`` and ``extra``. Raises
     ValueError for a file that is not a spikesynth model or disagrees with its spec."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
-    try:
-        tensors = load_file(str(path))
-        with open(path, "rb") as fh:
-            header_len = int.from_bytes(fh.read(8), "little")
-            header = json.loads(fh.read(header_len))
-    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable safetensors model file ({exc})") from None
-    meta = header.get("__metadata__", {})
+    tensors, meta = read_safetensors(path, "model file")
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: not a spikesynth model file (format {meta.get('format')!r})")
     if kind is not None and meta.get("kind") != kind:

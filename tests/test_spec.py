@@ -1,6 +1,6 @@
 import pytest
 
-from models.spec import EncoderSpec, NetworkSpec, NeuronSpec, autoencoder_spec
+from models.spec import NetworkSpec, NeuronSpec, autoencoder_spec
 
 
 def test_json_round_trip():

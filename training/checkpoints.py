@@ -7,10 +7,9 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from models.io import atomic_path
+from models.io import atomic_path, read_safetensors
 
 FORMAT = "spikesynth-checkpoint"
 
@@ -27,16 +26,10 @@ def save_checkpoint(path: str | os.PathLike, tensors: dict[str, torch.Tensor], m
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
     """Read a checkpoint written by ``save_checkpoint``: ``(tensors, meta)``. Raises
     FileNotFoundError if missing and ValueError if it is not a readable spikesynth checkpoint."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
+    tensors, meta = read_safetensors(path, "checkpoint")
     try:
-        tensors = load_file(str(path))
-        with open(path, "rb") as fh:
-            header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
-        meta = header.get("__metadata__", {})
         if meta.get("format") != FORMAT:
             raise ValueError(f"format {meta.get('format')!r}")
         return tensors, json.loads(meta["meta"])
-    except (SafetensorError, OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (ValueError, KeyError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not a readable spikesynth checkpoint ({exc})") from None
