@@ -18,6 +18,9 @@ def configure_figures(parser) -> None:
     parser.add_argument("--out", default="output/figures", help="output folder (default: output/figures)")
     parser.add_argument("--data-dir", default=None, help="dataset folder (default: $SPIKESYNTH_DATA, ...)")
     parser.add_argument("--cache", default=None, help="trained-model cache (default: ~/.cache/spikesynth/figures)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sizes",
+                        help="override one run size of the preset: train_limit, test_limit, fsdd_epochs, "
+                             "audio_train, audio_test (an integer, or none for all), e.g. --set fsdd_epochs=5")
     parser.add_argument("--seed", type=int, default=1,
                         help="seed of weights, spikes and shuffling (default 1, as the official code)")
 
@@ -35,6 +38,25 @@ def plan(ctx, modules) -> list:
     return todo
 
 
+def parse_sizes(items: list[str]) -> dict:
+    """``["KEY=VALUE", ...]`` -> run-size overrides (positive integers, or None for ``none``)."""
+    from .runner import FULL
+
+    sizes = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key not in FULL:
+            raise ValueError(f"--set {item!r}: the key must be one of {sorted(FULL)}")
+        if value.lower() == "none" and key.startswith("audio_"):
+            sizes[key] = None
+        elif value.isdigit() and int(value) > 0:
+            sizes[key] = int(value)
+        else:
+            raise ValueError(f"--set {item!r}: the value must be a positive integer"
+                             + (" or none" if key.startswith("audio_") else ""))
+    return sizes
+
+
 def run_figures(args) -> int:
     from tqdm import tqdm
 
@@ -46,7 +68,8 @@ def run_figures(args) -> int:
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; choose from {FIGURES} or all")
     style.apply()
-    ctx = Context(out=Path(args.out), quick=args.quick, data_dir=args.data_dir, seed=args.seed)
+    ctx = Context(out=Path(args.out), quick=args.quick, data_dir=args.data_dir, seed=args.seed,
+                  sizes=parse_sizes(args.sizes))
     if args.cache:
         ctx.cache = Path(args.cache)
     modules = [importlib.import_module(f"figures.{name}") for name in names]

@@ -119,3 +119,13 @@ def test_encoders_numbers(ctx):
     # more steps, more spikes and a better reconstruction for the deterministic rate code
     regular = [r for r in rows if r["encoder"] == "regular"]
     assert regular[-1]["spikes"] > regular[0]["spikes"] and regular[-1]["rmse"] < regular[0]["rmse"]
+
+
+def test_size_overrides():
+    assert cli.parse_sizes(["fsdd_epochs=5", "audio_train=none"]) == {"fsdd_epochs": 5, "audio_train": None}
+    with pytest.raises(ValueError, match="key must be one of"):
+        cli.parse_sizes(["epochs=5"])
+    with pytest.raises(ValueError, match="positive integer"):
+        cli.parse_sizes(["train_limit=-3"])
+    with pytest.raises(ValueError, match="positive integer"):
+        cli.parse_sizes(["train_limit=none"])
