@@ -27,6 +27,7 @@ from .metrics import zscore
 
 DATASETS = ("A", "B")
 TH_VALUES = (15, 10, 5, 2, 1)
+MOMENTS = ("batch", "run")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class AudiocoderConfig:
     hidden: hidden LIF neurons. steps: time steps per presentation. max_rate: Hz of an
     input neuron at feature value 1 (spike probability ``value * max_rate * dt`` per step).
     alpha: leak per step. lr, weight_decay, batch, epochs: the online rule's Adam settings.
+    moments: when Adam's moments restart: ``batch`` (the official code: at every batch, with
+    the bias correction counting the steps of the batch) or ``run`` (kept over the whole
+    training, one step count).
     """
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -49,6 +53,7 @@ class AudiocoderConfig:
     weight_decay: float = 1e-4
     batch: int = 50
     epochs: int = 20
+    moments: str = "batch"
 
     def __post_init__(self) -> None:
         for name in ("hidden", "steps", "batch", "epochs"):
@@ -57,6 +62,8 @@ class AudiocoderConfig:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if not (math.isfinite(self.max_rate) and 0 < self.max_rate * self.dt <= 1):
             raise ValueError(f"max_rate must be in (0, 1/dt] Hz, got {self.max_rate!r}")
+        if self.moments not in MOMENTS:
+            raise ValueError(f"moments must be one of {MOMENTS}, got {self.moments!r}")
         NeuronSpec(alpha=self.alpha)
 
     def with_(self, **changes) -> "AudiocoderConfig":
@@ -228,7 +235,8 @@ def online_config(cfg: AudiocoderConfig):
 def train_audiocoder(features, targets: torch.Tensor, cfg: AudiocoderConfig, seed: int = 0,
                      device: str = "cpu", weights: list | None = None, progress: bool = True,
                      on_epoch=None) -> tuple[list, list]:
-    """Train the AC-SNN with the online membrane-potential rule.
+    """Train the AC-SNN with the online membrane-potential rule, one Adam update per step
+    (moments restarting per batch or kept over the run: ``cfg.moments``).
 
     features: ``[n_clips, n_inputs]`` in [0, 1] (training clips only); targets: 0/1
     ``[th, n_clips, N_out]`` (``hidden_spike_maps`` of the paired images).
@@ -240,7 +248,7 @@ def train_audiocoder(features, targets: torch.Tensor, cfg: AudiocoderConfig, see
 
     from models.torch_snn import init_weights
 
-    from .online import online_batch
+    from .online import adam_step_, online_pass
 
     x = _check_features(features, cfg.features.n_inputs)
     if targets.dim() != 3 or targets.shape[1] != len(x):
@@ -251,6 +259,19 @@ def train_audiocoder(features, targets: torch.Tensor, cfg: AudiocoderConfig, see
         weights = init_weights(spec, g)
     weights = [w.detach().to(device=device, dtype=torch.float32).clone() for w in weights]
     ocfg = online_config(cfg)
+    m1 = [torch.zeros_like(w) for w in weights]
+    m2 = [torch.zeros_like(w) for w in weights]
+    count = 0
+
+    def update(grads, step):
+        nonlocal count
+        if cfg.moments == "batch" and step == 1:
+            count = 0
+            for m in (*m1, *m2):
+                m.zero_()
+        count += 1
+        adam_step_(weights, grads, m1, m2, count, ocfg)
+
     n_batches = math.ceil(len(x) / cfg.batch)
     history = []
     bar = tqdm(total=cfg.epochs * n_batches, desc="AC-SNN", unit="batch", disable=not progress)
@@ -260,7 +281,8 @@ def train_audiocoder(features, targets: torch.Tensor, cfg: AudiocoderConfig, see
         for b in range(n_batches):
             idx = order[b * cfg.batch:(b + 1) * cfg.batch]
             spikes = poisson(x[idx], cfg.steps, cfg.max_rate, cfg.dt, generator=g)
-            stats = online_batch(weights, spikes, repeat_targets(targets[:, idx], cfg.steps), spec.neuron, ocfg)
+            stats = online_pass(weights, spikes, repeat_targets(targets[:, idx], cfg.steps), spec.neuron, ocfg,
+                                update)
             losses.append(stats.loss)
             bar.update()
             bar.set_postfix(epoch=epoch + 1, loss=f"{stats.loss:.4f}")
