@@ -6,7 +6,7 @@ import torch
 
 from models.spec import NetworkSpec, NeuronSpec, autoencoder_spec
 from training.audiocoder import (PRESETS, AudiocoderConfig, audiocoder_spec, check_disjoint, class_images,
-                                 hidden_spike_maps, min_mse_over_references, pair_images, preset,
+                                 hidden_spike_maps, min_mse_over_references, online_config, pair_images, preset,
                                  reference_sets, repeat_targets, synthesis_spec)
 from training.audio_features import FeatureConfig
 from training.data import Clip
@@ -99,10 +99,16 @@ def test_presets_and_specs():
     assert synthesis_spec(PRESETS["cpu"], autoencoder_spec()).sizes == (PRESETS["cpu"].features.n_inputs,
                                                                          PRESETS["cpu"].hidden, 196, 784)
     assert AudiocoderConfig.from_dict(PRESETS["cpu"].to_dict()) == PRESETS["cpu"]
+    assert (paper.target_scale, paper.moments) == (1.0, "batch")            # the official code's
+    assert (PRESETS["cpu"].target_scale, PRESETS["cpu"].moments) == (2.0, "run")
+    assert online_config(PRESETS["cpu"]).target_scale == 2.0
     with pytest.raises(ValueError, match="preset"):
         preset("gpu")
     with pytest.raises(ValueError, match="max_rate"):
         AudiocoderConfig(features=FeatureConfig(), max_rate=2000.0)
+    for bad in (0.0, -1.0, float("nan"), True):
+        with pytest.raises(ValueError, match="target_scale"):
+            AudiocoderConfig(target_scale=bad)
 
 
 def _tiny_training(moments: str):
