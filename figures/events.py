@@ -8,6 +8,7 @@ from .runner import autoencoder_config, trained_autoencoder
 NAME = "events"
 TITLE = "MNIST AE-SNN 784-196-784: events, energy estimate (45 nm) and fixed-point weights"
 BITS = (8, 6, 4)
+MAX_IMAGES = 1000  # the fixed-point mirror is slow (integer steps): the first 1,000 test images
 
 
 def configs(ctx) -> list:
@@ -26,7 +27,7 @@ def make(ctx) -> dict:
     run = trained_autoencoder(ctx, configs(ctx)[0])
     spec, weights, _ = load_model(run["model"])
     images, _ = load_images("mnist", "test", ctx.data_dir, as_float=True)
-    images = images[:ctx.settings["test_limit"]]
+    images = images[:min(ctx.settings["test_limit"], MAX_IMAGES)]
     reports = {"float64": simulate(build_model(spec, weights), images, backend="mirror", seed=ctx.seed)}
     for bits in BITS:
         reports[f"{bits}-bit"] = simulate(build_model(spec, weights, weight_bits=bits), images, backend="mirror",

@@ -85,3 +85,22 @@ def test_synthesize_cli_on_stereo_16khz_wav_and_bad_files(world, capsys):
     assert "empty.wav" in capsys.readouterr().err and not (tmp / "e.png").exists()
     assert main(["synthesize", "--audio", str(wav), "--model", str(ae_path), "--out", str(tmp / "x.png")]) == 1
     assert "audiocoder" in capsys.readouterr().err
+
+
+def test_train_audiocoder_cli_overrides_the_preset(monkeypatch, tmp_path, capsys):
+    import training.audiocoder as audiocoder
+
+    seen = {}
+
+    def fake_experiment(autoencoder, cfg, out_dir, **kwargs):
+        seen["cfg"] = cfg
+        return {"runs": [], "n_train": 0, "n_test": 0}
+
+    monkeypatch.setattr(audiocoder, "audio_experiment", fake_experiment)
+    assert main(["train", "audiocoder", "--autoencoder", str(tmp_path / "ae.safetensors"), "--preset", "cpu",
+                 "--epochs", "2", "--target-scale", "1.5", "--moments", "batch", "--out-dir", str(tmp_path)]) == 0
+    cfg = seen["cfg"]
+    assert (cfg.epochs, cfg.target_scale, cfg.moments) == (2, 1.5, "batch")
+    assert cfg.hidden == audiocoder.preset("cpu").hidden
+    assert main(["train", "audiocoder", "--autoencoder", "x", "--target-scale", "0"]) == 1
+    assert "target_scale" in capsys.readouterr().err

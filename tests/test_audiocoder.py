@@ -6,7 +6,7 @@ import torch
 
 from models.spec import NetworkSpec, NeuronSpec, autoencoder_spec
 from training.audiocoder import (PRESETS, AudiocoderConfig, audiocoder_spec, check_disjoint, class_images,
-                                 hidden_spike_maps, min_mse_over_references, pair_images, preset,
+                                 hidden_spike_maps, min_mse_over_references, online_config, pair_images, preset,
                                  reference_sets, repeat_targets, synthesis_spec)
 from training.audio_features import FeatureConfig
 from training.data import Clip
@@ -99,7 +99,75 @@ def test_presets_and_specs():
     assert synthesis_spec(PRESETS["cpu"], autoencoder_spec()).sizes == (PRESETS["cpu"].features.n_inputs,
                                                                          PRESETS["cpu"].hidden, 196, 784)
     assert AudiocoderConfig.from_dict(PRESETS["cpu"].to_dict()) == PRESETS["cpu"]
+    assert (paper.target_scale, paper.moments) == (1.0, "batch")            # the official code's
+    assert (PRESETS["cpu"].target_scale, PRESETS["cpu"].moments) == (2.0, "run")
+    assert online_config(PRESETS["cpu"]).target_scale == 2.0
     with pytest.raises(ValueError, match="preset"):
         preset("gpu")
     with pytest.raises(ValueError, match="max_rate"):
         AudiocoderConfig(features=FeatureConfig(), max_rate=2000.0)
+    for bad in (0.0, -1.0, float("nan"), True):
+        with pytest.raises(ValueError, match="target_scale"):
+            AudiocoderConfig(target_scale=bad)
+
+
+def _tiny_training(moments: str):
+    """A 39-input (one frame), 6-hidden, 4-output audiocoder, one batch of 5 clips per epoch, 2 epochs."""
+    cfg = AudiocoderConfig(features=FeatureConfig(frames=4, pool=4), hidden=6, steps=4, max_rate=500.0,
+                           lr=1e-2, batch=5, epochs=2, moments=moments)
+    g = torch.Generator().manual_seed(3)
+    n_in = cfg.features.n_inputs
+    x = torch.rand(5, n_in, generator=g)
+    targets = (torch.rand(2, 5, 4, generator=g) < 0.4).float()
+    weights = [torch.rand(6, n_in, generator=g) * 0.6 - 0.2, torch.rand(4, 6, generator=g) * 0.6 - 0.2]
+    return cfg, x, targets, weights
+
+
+@pytest.mark.parametrize("moments", ["batch", "run"])
+def test_train_audiocoder_adam_moments(moments):
+    """``batch``: each batch is ``online_batch`` (moments and step count restart); ``run``:
+    the moments and the bias-correction step count carry over into the next batch."""
+    from encoders.rate import make_generator, poisson
+    from training.audiocoder import online_config, train_audiocoder
+    from training.online import adam_step_, online_batch, online_pass
+
+    cfg, x, targets, weights = _tiny_training(moments)
+    trained, history = train_audiocoder(x, targets, cfg, seed=7, weights=weights, progress=False)
+
+    ref = [w.clone() for w in weights]
+    ocfg = online_config(cfg)
+    spec = audiocoder_spec(cfg, 4)
+    g = make_generator(7)
+    m1, m2 = [torch.zeros_like(w) for w in ref], [torch.zeros_like(w) for w in ref]
+    steps_done = [0]
+
+    def carry_over(grads, step):
+        steps_done[0] += 1
+        adam_step_(ref, grads, m1, m2, steps_done[0], ocfg)
+
+    for _ in range(cfg.epochs):
+        order = torch.randperm(5, generator=g)
+        spikes = poisson(x[order], cfg.steps, cfg.max_rate, cfg.dt, generator=g)
+        y = repeat_targets(targets[:, order], cfg.steps)
+        if moments == "batch":
+            online_batch(ref, spikes, y, spec.neuron, ocfg)
+        else:
+            online_pass(ref, spikes, y, spec.neuron, ocfg, carry_over)
+    assert len(history) == 2
+    for w, r in zip(trained, ref):
+        torch.testing.assert_close(w, r, rtol=0, atol=0)
+
+
+def test_adam_moments_matter_after_the_first_batch():
+    from training.audiocoder import train_audiocoder
+
+    results = {}
+    for moments in ("batch", "run"):
+        cfg, x, targets, weights = _tiny_training(moments)
+        results[moments] = train_audiocoder(x, targets, cfg.with_(epochs=1), seed=7, weights=weights,
+                                            progress=False)[0]
+        results[moments + "2"] = train_audiocoder(x, targets, cfg, seed=7, weights=weights, progress=False)[0]
+    torch.testing.assert_close(results["batch"], results["run"], rtol=0, atol=0)
+    assert not torch.equal(results["batch2"][0], results["run2"][0])
+    with pytest.raises(ValueError, match="moments"):
+        cfg.with_(moments="epoch")

@@ -55,6 +55,20 @@ def test_mask_silences_correct_outputs_and_no_mask_does_not():
     assert float(record_grads(weights, x, y, neuron, OnlineConfig(mask=False))[0][0]) == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_target_scale_pulls_missed_spikes_further(scale):
+    # one neuron, w = 0.5, input spike, target spike: V = 0.5 < v_th, missed;
+    # E = scale * v_th - 0.5, gradient -E * trace (1). A wrong spike (target 0, V clipped
+    # at v_th) keeps E = -v_th whatever the scale.
+    weights = [torch.tensor([[0.5]], dtype=F64)]
+    x, ones, zeros = torch.ones(1, 1, 1, dtype=F64), torch.ones(1, 1, 1, dtype=F64), torch.zeros(1, 1, 1, dtype=F64)
+    neuron = NeuronSpec(alpha=0.1)
+    cfg = OnlineConfig(target_scale=scale)
+    assert float(record_grads(weights, x, ones, neuron, cfg)[0][0]) == pytest.approx(-(scale - 0.5))
+    strong = [torch.tensor([[1.5]], dtype=F64)]
+    assert float(record_grads(strong, x, zeros, neuron, cfg)[0][0]) == pytest.approx(1.0)
+
+
 def autograd_grads(weights, x, y, neuron, mask=True):
     """True gradient of sum_t masked loss with sigmoid-surrogate spikes (the reset through
     heaviside spikes of the last layer carries no gradient)."""
@@ -165,6 +179,7 @@ def test_float32_and_float64_agree():
     (dict(lr=0), "lr"), (dict(beta1=1.0), "beta1"), (dict(beta2=-0.1), "beta2"), (dict(eps=0), "eps"),
     (dict(weight_decay=-1e-4), "weight_decay"), (dict(trace_reset="none"), "trace_reset"),
     (dict(reset_norm=0), "reset_norm"), (dict(lr=math.nan), "lr"), (dict(mask=1), "mask"),
+    (dict(target_scale=0), "target_scale"), (dict(target_scale=math.inf), "target_scale"),
 ])
 def test_config_rejects_out_of_range(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -59,6 +59,10 @@ def configure_train_audiocoder(parser: argparse.ArgumentParser) -> None:
                              "baseline with each one's optimizer at every Th (15 10 5 2 1 and unquantised)")
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--hidden", type=int, help="override the preset's hidden layer size")
+    parser.add_argument("--target-scale", type=float, help="override the preset's target scale (a missed target "
+                        "spike pulls the output potential to scale * v_th; cpu 2, paper 1)")
+    parser.add_argument("--moments", choices=("batch", "run"), help="override when Adam's moments restart "
+                        "(cpu: run, paper: batch)")
     parser.add_argument("--max-train", type=int, help="use at most this many training clips (balanced)")
     parser.add_argument("--max-test", type=int, help="use at most this many test clips (balanced)")
     parser.add_argument("--data-dir", type=Path, metavar="DIR",
@@ -79,7 +83,7 @@ def run_train_audiocoder(args) -> int:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     cfg = preset(args.preset)
-    overrides = {k: getattr(args, k) for k in ("epochs", "hidden") if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in ("epochs", "hidden", "target_scale", "moments") if getattr(args, k) is not None}
     if overrides:
         cfg = cfg.with_(**overrides)
     results = audio_experiment(args.autoencoder, cfg, args.out_dir, datasets=args.datasets, ths=args.th,

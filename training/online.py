@@ -9,7 +9,8 @@ Per step t of a batch (all layers update within the step, weights ``[post, pre]`
 1. forward, layer by layer: the presynaptic trace ``e_l = (1 - alpha) * e_l + s_pre``
    (``[batch, pre]``), then ``lif_step`` (``V = min((1 - alpha) V + s_pre W^T, v_th)``,
    spike, reset); the pre-reset ``V`` is kept;
-2. the masked error of the output layer, ``E = mask * (v_th * target[t] - V_out)``;
+2. the masked error of the output layer, ``E = mask * (target_scale * v_th * target[t] - V_out)``
+   (``target_scale``: the official audiocoder code's ``opts.scale``, 1 by default);
 3. gradients with the weights of this step: ``delta_out = -E / batch``,
    ``grad W_l = delta_l^T e_l``, ``delta_{l-1} = (delta_l W_l) * sigmoid'(V_{l-1} - v_th)``;
 4. one Adam update of every layer (moments start at zero in every batch, the bias
@@ -86,11 +87,14 @@ class OnlineConfig(TrainSettings):
     """Settings of the online rule (defaults: the official MNIST autoencoder): those of
     ``TrainSettings`` plus trace_reset (``fraction`` or ``exact``, see the module docstring;
     ``exact`` keeps the trace history, ``batch x (T + 1) x N_pre`` values per layer, and costs
-    up to T times the gradient matmul per step) and reset_norm, the denominator of the
-    ``fraction`` reset (> 0; official code: 784 for every layer)."""
+    up to T times the gradient matmul per step), reset_norm, the denominator of the
+    ``fraction`` reset (> 0; official code: 784 for every layer), and target_scale (> 0): a
+    missed target spike pulls the output potential towards ``target_scale * v_th`` (the
+    official audiocoder code's ``opts.scale``; 1: ``v_th``)."""
 
     trace_reset: str = "fraction"
     reset_norm: float = 784.0
+    target_scale: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -98,6 +102,8 @@ class OnlineConfig(TrainSettings):
                f"trace_reset must be one of {TRACE_RESETS}, got {self.trace_reset!r}")
         _check(_number(self.reset_norm) and self.reset_norm > 0,
                f"reset_norm must be a finite number > 0, got {self.reset_norm!r}")
+        _check(_number(self.target_scale) and self.target_scale > 0,
+               f"target_scale must be a finite number > 0, got {self.target_scale!r}")
 
 
 @dataclass
@@ -164,6 +170,7 @@ def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_
     y = x if target_spikes is input_spikes else target_spikes.to(device=device, dtype=dtype)
     steps, batch = x.shape[0], x.shape[1]
     n_layers, decay, v_th = len(weights), neuron.decay, neuron.v_th
+    v_target = v_th * cfg.target_scale
     exact = cfg.trace_reset == "exact"
 
     v = [x.new_zeros(batch, n) for n in sizes[1:]]
@@ -184,7 +191,7 @@ def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_
                 traces[layer].mul_(decay).add_(s)
                 v_pre[layer], s, v[layer] = lif_step(v[layer], s @ w.T, neuron)
                 record[layer][t] = s
-            error = masked_error(v_pre[-1], s, y[t], v_th, cfg.mask)
+            error = masked_error(v_pre[-1], s, y[t], v_target, cfg.mask)
             loss += error.square().sum()
             nonzero += torch.count_nonzero(error)
 
