@@ -23,7 +23,7 @@ def make(ctx) -> dict:
 
     results = audio_results(ctx)
     runs = {d: pick(results, "AC-SNN", d, 10) for d in ("A", "B")}
-    fig = plt.figure(figsize=(12, 4.2))
+    fig = plt.figure(figsize=(12, 3.3), constrained_layout=True)
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1.6, 1.6])
     ax = fig.add_subplot(grid[0])
     c = sweep_colors(2)
