@@ -189,3 +189,28 @@ def save_reconstructions(ctx: Context, name: str, model: str, dataset: str, titl
     _, outputs = reconstruct(spec, weights, images, "snn", seed=ctx.seed)
     ctx.save(name, reconstruction_figure(images, outputs, n, title),
              {"model": model, "dataset": dataset, "output_spike_counts_total": float(outputs.sum())})
+
+
+def training_and_test_figure(ctx: Context, name: str, title: str, runs: dict, colors: dict,
+                             styles: dict | None = None) -> dict:
+    """Save figure ``name``: (A) per-batch pixel MSE of every run (moving average), (B) its
+    test pixel MSE; ``runs`` maps a label to a ``trained_autoencoder`` result. Returns the numbers
+    (one row per run: train/test pixel MSE and training seconds)."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for label, run in runs.items():
+        ax_a.plot(smooth(run["history"]["pixel_mse"]), (styles or {}).get(label, "-"), color=colors[label],
+                  label=label)
+        ax_b.bar(label, run["test"]["pixel_mse"], color=colors[label])
+    ax_a.set(xlabel="batch (100 images)", ylabel="pixel MSE of the batch (moving average)", title="(A) training")
+    ax_a.legend()
+    ax_b.set(ylabel="test pixel MSE (z-scored)", title="test set after 1 epoch")
+    ax_b.tick_params(axis="x", labelrotation=15)
+    fig.suptitle(title)
+    fig.tight_layout()
+    rows = [{"model": label, "train_pixel_mse": r["train"]["pixel_mse"], "test_pixel_mse": r["test"]["pixel_mse"],
+             "train_seconds": r["metrics"]["train_seconds"]} for label, r in runs.items()]
+    numbers = {"rows": rows}
+    ctx.save(name, fig, numbers, rows)
+    return numbers

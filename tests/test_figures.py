@@ -129,3 +129,13 @@ def test_size_overrides():
         cli.parse_sizes(["train_limit=-3"])
     with pytest.raises(ValueError, match="positive integer"):
         cli.parse_sizes(["train_limit=none"])
+
+
+def test_fig5_rows_and_reconstructions(ctx):
+    from figures import fig5
+
+    rows = fig5.make(ctx)["rows"]
+    assert [r["model"] for r in rows] == list(fig5.METHODS)
+    assert all(0 < r["test_pixel_mse"] < 3 and r["train_seconds"] > 0 for r in rows)
+    assert load(ctx, "fig5b")["output_spike_counts_total"] >= 0
+    assert (ctx.out / "fig5.csv").read_text().startswith("model,")
