@@ -9,14 +9,12 @@ after an interruption, retrains nothing that already finished.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from models.io import atomic_path
+from models.io import atomic_path, cache_root, settings_key
 
 # audio_train / audio_test: FSDD clips (balanced over digits; None: the whole standard split)
 QUICK = {"train_limit": 2000, "test_limit": 1000, "fsdd_epochs": 2, "audio_train": 500, "audio_test": 100}
@@ -24,14 +22,8 @@ FULL = {"train_limit": 60000, "test_limit": 10000, "fsdd_epochs": 20, "audio_tra
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/spikesynth/figures`` (or ``~/.cache/...``): where trained models are kept."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "spikesynth" / "figures"
-
-
-def settings_key(key: dict) -> str:
-    """A short stable hash of a JSON-able settings dict."""
-    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    """``models.io.cache_root() / "figures"``: where trained models are kept."""
+    return cache_root() / "figures"
 
 
 @dataclass

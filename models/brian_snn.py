@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from tqdm.auto import tqdm
 
 from encoders.brian import to_spike_generator
 
+from .io import cache_root
 from .quantized import QuantizedNetwork
 from .torch_snn import SpikingNetwork, check_spikes
 
@@ -116,11 +116,9 @@ class BrianRecording:
 
 
 def cache_dir() -> Path:
-    """Where Brian2 builds go: ``$SPIKESYNTH_CACHE`` or ``~/.cache/spikesynth``, plus ``/brian2``
+    """Where Brian2 builds go: ``models.io.cache_root() / "brian2"``
     (never inside the repository)."""
-    root = os.environ.get("SPIKESYNTH_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"),
-                                                       "spikesynth")
-    return Path(root) / "brian2"
+    return cache_root() / "brian2"
 
 
 def _input_events(spikes: torch.Tensor, first_image: int, dt: float):

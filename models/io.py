@@ -8,6 +8,7 @@ A model file holds tensors ``W0, W1, ...`` (``[post, pre]``, as the spec's
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -40,6 +41,19 @@ def atomic_path(path: str | os.PathLike):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def cache_root() -> Path:
+    """The user cache of every spikesynth cache (datasets, features, models, Brian2 builds):
+    ``$SPIKESYNTH_CACHE``, else ``$XDG_CACHE_HOME/spikesynth``, else ``~/.cache/spikesynth``."""
+    if os.environ.get("SPIKESYNTH_CACHE"):
+        return Path(os.environ["SPIKESYNTH_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spikesynth"
+
+
+def settings_key(settings: dict) -> str:
+    """A short stable hash (16 hex digits) of JSON-able settings, for cache file names."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def save_model(path: str | os.PathLike, spec: NetworkSpec, weights: list[torch.Tensor], kind: str = "snn",

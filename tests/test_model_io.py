@@ -59,3 +59,15 @@ def test_atomic_path_uses_normal_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_cache_root_precedence_and_settings_key(monkeypatch, tmp_path):
+    from models.io import cache_root, settings_key
+
+    monkeypatch.delenv("SPIKESYNTH_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "spikesynth"
+    monkeypatch.setenv("SPIKESYNTH_CACHE", str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine"
+    assert settings_key({"a": 1, "b": 2}) == settings_key({"b": 2, "a": 1}) != settings_key({"a": 2, "b": 2})
+    assert len(settings_key({})) == 16

@@ -8,8 +8,6 @@ in the user cache dir.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.io import load_model, save_model
+from models.io import load_model, save_model, settings_key
 from models.spec import NetworkSpec
 
 from .audio_features import default_cache_dir
@@ -90,7 +88,7 @@ def load_or_train_classifier(data_dir: str | os.PathLike | None = None, cfg: Cla
     """The cached classifier for ``cfg`` (trained on MNIST train on the first call).
     Returns ``(weights, test_accuracy)``; the accuracy on MNIST test is stored with it."""
     settings = asdict(cfg)
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    key = settings_key(settings)
     path = Path(cache_dir or default_cache_dir()) / f"mnist-classifier-{key}.safetensors"
     if path.is_file():
         _, weights, meta = load_model(path, kind="classifier")

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
+from models.io import cache_root
+
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
 SPLITS = ("train", "test")
 _PREFIX = {"train": "train", "test": "t10k"}
@@ -86,10 +88,9 @@ DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
 def cache_dir() -> Path:
-    """The user cache for datasets: ``$XDG_CACHE_HOME/spikesynth/data`` (default
+    """The user cache for datasets: ``models.io.cache_root() / "data"`` (default
     ``~/.cache/spikesynth/data``); ``spikesynth data fetch`` downloads into ``<cache>/<name>/``."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "spikesynth" / "data"
+    return cache_root() / "data"
 
 
 def _roots(data_dir: str | os.PathLike | None) -> list[tuple[str, Path]]:
