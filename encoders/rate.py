@@ -73,7 +73,7 @@ def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None =
     g = make_generator(seed, generator)
     u = torch.rand((int(steps), *x.shape), generator=g, dtype=torch.float32)
     p = (x.detach().to("cpu", torch.float32) * (max_rate * dt))
-    out = (u < p).to(device=x.device, dtype=x.dtype)
+    out = torch.lt(u, p, out=u).to(device=x.device, dtype=x.dtype)  # 0/1 written over u: no bool array
     return out.numpy() if is_numpy else out
 
 

@@ -40,6 +40,22 @@ def lif_step(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec,
     return v_pre, spikes, v_next
 
 
+def lif_step_(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec, v_pre: torch.Tensor,
+              spikes: torch.Tensor) -> None:
+    """``lif_step`` without autograd, writing into given buffers (bit for bit the same values;
+    the fast path of the online trainer, which runs it 9,000 times an epoch).
+
+    v: ``[batch, N]``, the potential after the previous reset, overwritten with ``v_next``;
+    current: ``[batch, N]``; v_pre, spikes: ``[batch, N]`` buffers (dtype of ``v``) that
+    receive the pre-reset potential and the 0/1 spikes.
+    """
+    torch.mul(v, neuron.decay, out=v_pre).add_(current)
+    if neuron.clip:
+        v_pre.clamp_(max=neuron.v_th)
+    torch.ge(v_pre, neuron.v_th, out=spikes)  # v_pre >= v_th  <=>  v_pre - v_th >= 0 (IEEE)
+    torch.mul(spikes, -1.0, out=v).add_(1.0).mul_(v_pre)
+
+
 def check_spikes(spikes: torch.Tensor, n_in: int, name: str = "input spikes") -> None:
     """Raise ValueError unless ``spikes`` is a finite 0/1 tensor ``[T, batch, n_in]``."""
     if not isinstance(spikes, torch.Tensor):

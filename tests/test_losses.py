@@ -35,3 +35,15 @@ def test_error_is_differentiable_in_v_pre_only_where_masked():
 def test_shape_mismatch_is_rejected():
     with pytest.raises(ValueError, match="same shape"):
         masked_error(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(2, 4), 1.0)
+
+
+def test_mismatch_density_counts_the_xor_mask():
+    from training.losses import mismatch_density
+    g = torch.Generator().manual_seed(0)
+    target = (torch.rand(5, 7, 11, generator=g) < 0.3).float()
+    spikes = (torch.rand(5, 7, 11, generator=g) < 0.2).float()
+    expected = int((target != spikes).sum()) / target.numel()
+    assert mismatch_density(target, spikes) == pytest.approx(expected, abs=1e-12)
+    assert mismatch_density(target, target) == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        mismatch_density(target, spikes[:4])

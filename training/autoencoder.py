@@ -221,7 +221,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                         pending = pool.submit(encode, batch_images(number + 1))
                     spikes = spikes.to(device=device, dtype=dtype)
                     if cfg.trainer == "paper":
-                        stats = online_batch(weights, spikes, spikes, neuron, opt_cfg)
+                        stats = online_batch(weights, spikes, spikes, neuron, opt_cfg, checked=True)
                     else:
                         stats = bptt_batch(weights, spikes, spikes, neuron, opt_cfg, adam)
                     out_counts = stats.spikes[-1].sum(0).cpu()

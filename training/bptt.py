@@ -19,7 +19,7 @@ import torch
 from models.spec import NeuronSpec
 from models.torch_snn import lif_step
 
-from .losses import masked_error
+from .losses import masked_error, mismatch_density
 from .online import BatchStats, TrainSettings, adam_step_, check_batch
 from .surrogate import sigmoid_spike
 
@@ -58,8 +58,8 @@ def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_sp
 
     weights: ``[post, pre]`` tensors (may require grad); input_spikes ``[T, batch, N_in]``,
     target_spikes ``[T, batch, N_out]`` (0/1, already on the weights' device and dtype).
-    Returns ``(loss, spikes, n_nonzero)``: the 0-d loss ``sum_t 0.5 * sum(E_t ** 2) / batch``,
-    the spikes of every layer ``[T, batch, N_l]`` (detached) and the count of ``E != 0``.
+    Returns ``(loss, spikes)``: the 0-d loss ``sum_t 0.5 * sum(E_t ** 2) / batch`` and
+    the spikes of every layer ``[T, batch, N_l]`` (detached).
     detach_reset: the reset carries no surrogate gradient (see ``BPTTConfig``).
     """
     dynamics = replace(neuron, clip=False)
@@ -67,7 +67,6 @@ def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_sp
     v = [input_spikes.new_zeros(batch, w.shape[0]) for w in weights]
     record = [input_spikes.new_empty(steps, batch, w.shape[0]) for w in weights]
     loss = input_spikes.new_zeros(())
-    nonzero = 0
     for t in range(steps):
         s = input_spikes[t]
         for layer, w in enumerate(weights):
@@ -81,8 +80,7 @@ def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_sp
             v_pre = v_pre - (v_pre - neuron.v_th).clamp(min=0).detach()
         error = masked_error(v_pre, s, target_spikes[t], neuron.v_th, mask)
         loss = loss + 0.5 * error.square().sum() / batch
-        nonzero += int(torch.count_nonzero(error.detach()))
-    return loss, record, nonzero
+    return loss, record
 
 
 def bptt_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
@@ -94,16 +92,16 @@ def bptt_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
     state: the Adam moments, updated in place (create with ``AdamState.zeros_like(weights)``).
     Returns ``BatchStats`` (loss per sample and step, spikes of every layer, error density).
     """
-    sizes = check_batch(weights, input_spikes, target_spikes)
+    check_batch(weights, input_spikes, target_spikes)
     device, dtype = weights[0].device, weights[0].dtype
     x = input_spikes.to(device=device, dtype=dtype)
     y = x if target_spikes is input_spikes else target_spikes.to(device=device, dtype=dtype)
     leaves = [w.detach().requires_grad_(True) for w in weights]
     with torch.enable_grad():
-        loss, record, nonzero = bptt_loss(leaves, x, y, neuron, cfg.mask, cfg.detach_reset)
+        loss, record = bptt_loss(leaves, x, y, neuron, cfg.mask, cfg.detach_reset)
         grads = torch.autograd.grad(loss, leaves)
     state.step += 1
     with torch.no_grad():
         adam_step_(weights, list(grads), state.m1, state.m2, state.step, cfg)
-    steps, batch = x.shape[0], x.shape[1]
-    return BatchStats(loss=float(loss.detach()) / steps, spikes=record, error_density=nonzero / (steps * batch * sizes[-1]))
+    return BatchStats(loss=float(loss.detach()) / x.shape[0], spikes=record,
+                      error_density=mismatch_density(y, record[-1]))

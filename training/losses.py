@@ -39,3 +39,13 @@ def masked_vmem_loss(v_pre: torch.Tensor, spikes: torch.Tensor, target: torch.Te
     """
     error = masked_error(v_pre, spikes, target, v_th, mask)
     return 0.5 * error.square().sum() / v_pre.shape[-2]
+
+
+def mismatch_density(target: torch.Tensor, spikes: torch.Tensor) -> float:
+    """Fraction of entries where 0/1 ``spikes`` differ from the 0/1 ``target`` (same shape,
+    e.g. ``[T, batch, N]``): the density of the loss's XOR mask. Computed from two sums
+    and a dot product (exact for 0/1 values), cheaper than comparing elementwise."""
+    if target.shape != spikes.shape:
+        raise ValueError(f"target {list(target.shape)} and spikes {list(spikes.shape)} must have the same shape")
+    t, s = target.reshape(-1), spikes.reshape(-1).to(target.dtype)
+    return float(t.sum() + s.sum() - 2 * torch.dot(t, s)) / max(t.numel(), 1)

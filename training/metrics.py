@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -12,9 +14,11 @@ def zscore(maps: torch.Tensor) -> torch.Tensor:
     Returns float64 ``[n, P]`` (pixels flattened).
     """
     x = torch.as_tensor(maps).reshape(len(maps), -1).to(torch.float64)
-    mean = x.mean(dim=1, keepdim=True)
-    std = x.std(dim=1, keepdim=True, unbiased=True)
-    return torch.where(std > 0, (x - mean) / torch.where(std > 0, std, 1.0), torch.zeros_like(x))
+    centred = x - x.mean(dim=1, keepdim=True)
+    # two-pass sample variance (several times faster here than torch.std_mean's Welford)
+    std = (centred.square().sum(dim=1, keepdim=True) / max(x.shape[1] - 1, 1)).sqrt_()
+    varies = std > 0
+    return centred.div_(torch.where(varies, std, 1.0)).mul_(varies)
 
 
 def _check_pair(a, b, name_a: str, name_b: str):
@@ -23,7 +27,8 @@ def _check_pair(a, b, name_a: str, name_b: str):
         raise ValueError(f"{name_a} {list(a.shape)} and {name_b} {list(b.shape)} must hold the same "
                          f"number of maps with the same number of pixels")
     for name, x in ((name_a, a), (name_b, b)):
-        if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        # a NaN or an infinity anywhere makes the float64 sum non-finite (one cheap pass)
+        if x.is_floating_point() and not math.isfinite(float(x.sum(dtype=torch.float64))):
             raise ValueError(f"{name} contains NaN or infinite values")
     return a, b
 
