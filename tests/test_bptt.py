@@ -3,7 +3,7 @@ import torch
 
 from models.spec import NetworkSpec, NeuronSpec
 from models.torch_snn import SpikingNetwork
-from training.bptt import AdamState, BPTTConfig, bptt_batch, bptt_loss
+from training.bptt import AdamState, BPTTConfig, bptt_batch, bptt_grads, bptt_loss
 from training.online import OnlineConfig, online_pass
 from training.surrogate import sigmoid_grad
 
@@ -41,6 +41,27 @@ def test_forward_spikes_equal_the_mirror():
     rec = net(x)
     assert rec.spikes[1].sum() > 0
     assert all(torch.equal(a, b) for a, b in zip(spikes, rec.spikes))
+
+
+@pytest.mark.parametrize("clip", [True, False])
+@pytest.mark.parametrize("detach_reset", [True, False])
+@pytest.mark.parametrize("mask", [True, False])
+def test_hand_written_backward_equals_autograd(clip, detach_reset, mask):
+    # three weight layers over 12 steps, weights large enough that every layer spikes often
+    g = torch.Generator().manual_seed(5)
+    neuron = NeuronSpec(alpha=0.1, clip=clip)
+    weights = [torch.rand(9, 14, generator=g, dtype=F64) * 0.7, torch.rand(8, 9, generator=g, dtype=F64) - 0.2,
+               torch.rand(14, 8, generator=g, dtype=F64) * 0.9 - 0.2]
+    x = (torch.rand(12, 6, 14, generator=g) < 0.5).to(F64)
+    leaves = [w.clone().requires_grad_(True) for w in weights]
+    loss, spikes = bptt_loss(leaves, x, x, neuron, mask, detach_reset)
+    expected = torch.autograd.grad(loss, leaves)
+    grads, fast_loss, fast_spikes = bptt_grads(weights, x, x, neuron, mask, detach_reset)
+    assert all(torch.equal(a, b) for a, b in zip(spikes, fast_spikes)) and all(s.sum() > 0 for s in spikes)
+    assert float(fast_loss) == pytest.approx(float(loss.detach()), rel=1e-12)
+    for a, b in zip(grads, expected):
+        assert b.abs().max() > 1e-3
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
 
 
 def test_one_step_gradient_equals_the_online_rule():
