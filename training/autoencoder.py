@@ -15,7 +15,7 @@ import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +28,7 @@ from models.spec import NetworkSpec, autoencoder_spec
 from models.torch_snn import init_weights
 
 from .ann_train import AnnConfig, ann_batch
-from .bptt import AdamState, BPTTConfig, bptt_batch
+from .bptt import AdamState, BPTTConfig, bptt_batch, cosine_lr
 from .checkpoints import load_checkpoint, save_checkpoint
 from .data import IMAGE_DATASETS, load_images
 from .evaluate import check_images, evaluate_model
@@ -36,7 +36,8 @@ from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
 
 TRAINERS = ("paper", "bptt", "ann-sgd", "ann-adam")
-DEFAULT_LR = {"paper": 5e-4, "bptt": 5e-3, "ann-sgd": 0.1, "ann-adam": 5e-3}
+DEFAULT_LR = {"paper": 5e-4, "bptt": 2e-3, "ann-sgd": 0.1, "ann-adam": 5e-3}
+DEFAULT_BATCH = {"paper": 100, "bptt": 25, "ann-sgd": 100, "ann-adam": 100}
 MODEL_FILE, METRICS_FILE, CHECKPOINT_FILE = "model.safetensors", "metrics.json", "checkpoint.safetensors"
 # settings that may change between an interrupted run and its resumption
 _RESUMABLE = ("checkpoint_every", "eval_limit")
@@ -48,8 +49,10 @@ class TrainConfig:
 
     dataset: ``mnist`` or ``fashion-mnist``; hidden: hidden layer size; steps: T;
     alpha: leak per step in [0, 1); max_rate: Poisson rate in Hz (None: 300 MNIST, 500 Fashion);
-    trainer: ``paper``, ``bptt``, ``ann-sgd`` or ``ann-adam``; lr: None for the trainer's
-    default (paper 5e-4, bptt 5e-3, ann-sgd 0.1, ann-adam 5e-3); weight_decay: None for the
+    trainer: ``paper``, ``bptt``, ``ann-sgd`` or ``ann-adam``; batch_size: None for the
+    trainer's default (bptt 25, the others 100, as the official code); lr: None for the
+    trainer's default (paper 5e-4, bptt 2e-3 decayed over the run on a cosine, ann-sgd 0.1,
+    ann-adam 5e-3); weight_decay: None for the
     default (0, except ann-sgd 1e-4); mask: XOR mask in the loss (spiking trainers);
     trace_reset: ``fraction`` or ``exact`` (paper trainer); train_limit: use the first N
     training images (None: all); seed: weights, spikes and shuffling; checkpoint_every:
@@ -63,7 +66,7 @@ class TrainConfig:
     alpha: float = 0.1
     max_rate: float | None = None
     trainer: str = "paper"
-    batch_size: int = 100
+    batch_size: int | None = None
     epochs: int = 1
     lr: float | None = None
     weight_decay: float | None = None
@@ -81,6 +84,8 @@ class TrainConfig:
             raise ValueError(f"dataset must be one of {IMAGE_DATASETS}, got {self.dataset!r}")
         if self.trainer not in TRAINERS:
             raise ValueError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
+        if self.batch_size is None:
+            object.__setattr__(self, "batch_size", DEFAULT_BATCH[self.trainer])
         for name, low in (("hidden", 1), ("steps", 1), ("batch_size", 1), ("epochs", 1), ("checkpoint_every", 0)):
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
@@ -223,7 +228,8 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                     if cfg.trainer == "paper":
                         stats = online_batch(weights, spikes, spikes, neuron, opt_cfg, checked=True)
                     else:
-                        stats = bptt_batch(weights, spikes, spikes, neuron, opt_cfg, adam)
+                        lr = cosine_lr(opt_cfg.lr, number - 1, total)
+                        stats = bptt_batch(weights, spikes, spikes, neuron, replace(opt_cfg, lr=lr), adam)
                     out_counts = stats.spikes[-1].sum(0).cpu()
                     record = {"loss": stats.loss,
                               "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),

@@ -17,6 +17,7 @@ moments kept across batches (``AdamState``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -137,6 +138,13 @@ def bptt_grads(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
             below = spikes[layer - 1] if layer else input_spikes
             grads[layer] = g.reshape(steps * batch, -1).T @ below.reshape(steps * batch, -1)
     return grads, loss, spikes
+
+
+def cosine_lr(lr: float, index: int, total: int) -> float:
+    """The step size of batch ``index`` (0-based) of ``total``: ``lr`` decayed on a half cosine,
+    ``lr * (1 + cos(pi * index / total)) / 2`` (the BPTT trainer's schedule; with the online
+    rule's 9,000 updates an epoch there is no need for one)."""
+    return lr * 0.5 * (1.0 + math.cos(math.pi * index / total))
 
 
 def bptt_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
