@@ -1,4 +1,4 @@
-"""Beyond the paper: the paper's online rule against autograd BPTT (test MSE and training time)."""
+"""Beyond the paper: the paper's online rule against BPTT (test MSE and training time)."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def _common_options(p: argparse.ArgumentParser) -> None:
 def configure_autoencoder(p: argparse.ArgumentParser) -> None:
     _common_options(p)
     p.add_argument("--trainer", choices=("paper", "bptt"), default="paper",
-                   help="paper: the official online rule; bptt: autograd through time")
+                   help="paper: the official online rule; bptt: backpropagation through time")
     p.add_argument("--steps", type=int, default=15, help="time steps T (default 15)")
     p.add_argument("--alpha", type=float, default=0.1, help="leak per step in [0, 1) (default 0.1)")
     p.add_argument("--max-rate", type=float, default=None, help="Poisson rate in Hz (default 300 MNIST, 500 Fashion)")
