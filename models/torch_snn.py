@@ -53,7 +53,7 @@ def lif_step_(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec, v_pre:
     if neuron.clip:
         v_pre.clamp_(max=neuron.v_th)
     torch.ge(v_pre, neuron.v_th, out=spikes)  # v_pre >= v_th  <=>  v_pre - v_th >= 0 (IEEE)
-    torch.mul(spikes, -1.0, out=v).add_(1.0).mul_(v_pre)
+    torch.addcmul(v_pre, v_pre, spikes, value=-1.0, out=v)  # v_pre - v_pre * s: exact for s in {0, 1}
 
 
 def check_spikes(spikes: torch.Tensor, n_in: int, name: str = "input spikes") -> None:

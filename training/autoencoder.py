@@ -14,7 +14,6 @@ import json
 import math
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -204,46 +203,36 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
         epoch, index = divmod(number - 1, n_batches)
         return images[order_of(epoch)[index * cfg.batch_size:(index + 1) * cfg.batch_size]]
 
-    def encode(x: torch.Tensor) -> torch.Tensor:
-        return poisson(x, spec.steps, max_rate, spec.dt, generator=gen)
-
-    # The next batch's spikes are drawn in a worker thread while this batch trains; the draws
-    # stay in order on the one generator, so the spikes are those of a sequential run.
+    # The spikes are drawn in this thread: drawing the next batch in a worker thread while
+    # this one trains was slower, as it competes with the two threads of the matrix products.
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = None if cfg.is_ann or done >= total else pool.submit(encode, batch_images(done + 1))
-            for number in range(done + 1, total + 1):
-                x = batch_images(number)
-                if cfg.is_ann:
-                    xd = x.to(device=device, dtype=dtype)
-                    loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
-                    record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
-                    rng_state = gen.get_state()
+        for number in range(done + 1, total + 1):
+            x = batch_images(number)
+            if cfg.is_ann:
+                xd = x.to(device=device, dtype=dtype)
+                loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
+                record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
+            else:
+                spikes = poisson(x, spec.steps, max_rate, spec.dt, generator=gen).to(device=device, dtype=dtype)
+                if cfg.trainer == "paper":
+                    stats = online_batch(weights, spikes, spikes, neuron, opt_cfg, checked=True)
                 else:
-                    spikes = pending.result()
-                    rng_state = gen.get_state()  # after this batch's draw: what its checkpoint stores
-                    if number < total:
-                        pending = pool.submit(encode, batch_images(number + 1))
-                    spikes = spikes.to(device=device, dtype=dtype)
-                    if cfg.trainer == "paper":
-                        stats = online_batch(weights, spikes, spikes, neuron, opt_cfg, checked=True)
-                    else:
-                        lr = cosine_lr(opt_cfg.lr, number - 1, total)
-                        stats = bptt_batch(weights, spikes, spikes, neuron, replace(opt_cfg, lr=lr), adam)
-                    out_counts = stats.spikes[-1].sum(0).cpu()
-                    record = {"loss": stats.loss,
-                              "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
-                              "pixel_mse": float(per_image_mse(x, out_counts).mean())}
-                for key, value in record.items():
-                    history[key].append(value)
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
-                if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
-                    meta = {"config": cfg.to_dict(), "batches_done": number, "adam_step": adam.step,
-                            "elapsed_s": time.perf_counter() - start, "history": history}
-                    save_checkpoint(out / CHECKPOINT_FILE, _checkpoint_tensors(weights, adam, rng_state), meta)
-                if on_batch is not None:
-                    on_batch(number, record)
+                    lr = cosine_lr(opt_cfg.lr, number - 1, total)
+                    stats = bptt_batch(weights, spikes, spikes, neuron, replace(opt_cfg, lr=lr), adam, checked=True)
+                out_counts = stats.spikes[-1].sum(0).cpu()
+                record = {"loss": stats.loss,
+                          "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
+                          "pixel_mse": float(per_image_mse(x, out_counts).mean())}
+            for key, value in record.items():
+                history[key].append(value)
+            bar.update(1)
+            bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
+            if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
+                meta = {"config": cfg.to_dict(), "batches_done": number, "adam_step": adam.step,
+                        "elapsed_s": time.perf_counter() - start, "history": history}
+                save_checkpoint(out / CHECKPOINT_FILE, _checkpoint_tensors(weights, adam, gen.get_state()), meta)
+            if on_batch is not None:
+                on_batch(number, record)
     finally:
         bar.close()
     train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start

@@ -148,16 +148,18 @@ def cosine_lr(lr: float, index: int, total: int) -> float:
 
 
 def bptt_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
-               neuron: NeuronSpec, cfg: BPTTConfig, state: AdamState) -> BatchStats:
+               neuron: NeuronSpec, cfg: BPTTConfig, state: AdamState, checked: bool = False) -> BatchStats:
     """Train ``weights`` in place on one batch: BPTT through the T steps (``bptt_grads``),
     one Adam update.
 
     weights: list of ``[post, pre]`` tensors (device and dtype as in ``online_batch``);
     input_spikes ``[T, batch, N_in]``, target_spikes ``[T, batch, N_out]``: 0/1.
     state: the Adam moments, updated in place (create with ``AdamState.zeros_like(weights)``).
+    checked: skip the 0/1 check of the spikes, as in ``online_batch``.
     Returns ``BatchStats`` (loss per sample and step, spikes of every layer, error density).
     """
-    check_batch(weights, input_spikes, target_spikes)
+    if not checked:
+        check_batch(weights, input_spikes, target_spikes)
     device, dtype = weights[0].device, weights[0].dtype
     x = input_spikes.to(device=device, dtype=dtype)
     y = x if target_spikes is input_spikes else target_spikes.to(device=device, dtype=dtype)
