@@ -87,9 +87,9 @@ class Context:
 # --- trained autoencoders, shared by the figures ------------------------------------
 
 # measured image-steps per second of each trainer for a 784-196-784 network on a 2-core
-# machine (benchmarks/bench_training.py: 44 s and 47 s per MNIST epoch; an AE-ANN epoch ~7 s);
-# the time estimate scales them by network size
-_IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 44.0, "bptt": 60000 * 15 / 47.0}
+# machine (benchmarks/bench_training.py: about 30 s and 35 s per MNIST epoch; an AE-ANN
+# epoch ~7 s); the time estimate scales them by network size
+_IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 30.0, "bptt": 60000 * 15 / 35.0}
 _ANN_IMAGES_PER_SECOND = 60000 / 7.0
 
 
