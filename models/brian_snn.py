@@ -28,8 +28,6 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from encoders.brian import to_spike_generator
-
 from .io import cache_root
 from .quantized import QuantizedNetwork
 from .torch_snn import SpikingNetwork, check_spikes
@@ -83,9 +81,10 @@ class BrianRecording:
 
     events[l]: ``(step, neuron)`` int64 arrays of layer l+1's spikes, ``step`` counted
     from the start of the run (image ``step // steps``, time step ``step % steps``).
-    input_events: the same for the input spikes. v[l]: ``[T, batch, N]`` float64 pre-reset
-    potentials (after clipping), only when recorded. seconds: wall time of the simulation
-    (for cpp_standalone including code generation, compilation and the run).
+    input_events: the same for the input spikes (as given to the generator). v[l]:
+    ``[T, batch, N]`` float64 pre-reset potentials (after clipping), only when recorded.
+    seconds: wall time of the simulation (for cpp_standalone including code generation,
+    compilation and the run).
     """
 
     events: list
@@ -121,21 +120,29 @@ def cache_dir() -> Path:
     return cache_root() / "brian2"
 
 
-def _input_events(spikes: torch.Tensor, first_image: int, dt: float):
-    """(indices, times) of ``[T, batch, N]`` input spikes, images back to back from ``first_image``."""
+def _input_events(spikes: torch.Tensor):
+    """(step, neuron) int64 arrays of 0/1 spikes ``[T, batch, N]`` (already checked), images back
+    to back (``step`` counted from the first image), in time order then neuron order."""
     steps, batch, n = spikes.shape
-    flat = spikes.permute(1, 0, 2).reshape(batch * steps, n)
-    indices, times = to_spike_generator(flat, dt)
-    return indices, times + first_image * steps * dt
+    step, neuron = np.nonzero(spikes.permute(1, 0, 2).reshape(batch * steps, n).numpy())
+    return step.astype(np.int64), neuron.astype(np.int64)
+
+
+def _generator_spikes(b2, events, dt: float, start: int, stop: int):
+    """``(indices, times)`` for the SpikeGeneratorGroup: the ``events`` (see ``_input_events``)
+    with ``start <= step < stop``; times in Brian2 seconds."""
+    step, neuron = events
+    a, b = np.searchsorted(step, [start, stop])
+    return neuron[a:b].astype(np.int32), step[a:b] * dt * b2.second
 
 
 def _build(b2, layers, sizes, steps, dt, indices, times, record_v, schedule):
-    """Create the Brian2 objects; returns (objects, generator, spike monitors with the
-    input's first, state monitors)."""
+    """Create the Brian2 objects; returns (objects, generator, spike monitors, state monitors).
+    The input's spikes are not recorded: the generator emits exactly ``(indices, times)``."""
     exact = schedule == "exact"
     clock_dt = dt * b2.second
     clock = b2.Clock(dt=clock_dt, name="step")
-    gen = b2.SpikeGeneratorGroup(sizes[0], indices, times * b2.second, clock=clock, sorted=True, name="input")
+    gen = b2.SpikeGeneratorGroup(sizes[0], indices, times, clock=clock, sorted=True, name="input")
     gen.when, gen.order = "thresholds", 0
     objects, spike_mons, v_mons, source = [gen], [], [], gen
     for i, layer in enumerate(layers):
@@ -153,7 +160,9 @@ def _build(b2, layers, sizes, steps, dt, indices, times, record_v, schedule):
                     j=np.tile(np.arange(n_post, dtype=np.int32), n_pre))
         syn.w = layer.weights.T.ravel()  # pre-major, as connected
         objects += [group, syn]
-        if np.isfinite(layer.lower) or np.isfinite(layer.upper):
+        # Above the threshold the neuron fires and is reset to 0 whether clipped or not
+        # (upper >= v_th), so only a finite lower bound or the recorded v need the saturation.
+        if np.isfinite(layer.lower) or (record_v and np.isfinite(layer.upper)):
             group.run_regularly(_clip_code(layer), name=f"layer{i + 1}_saturate", **_slot(exact, base + 2))
         if exact:
             syn.pre.when, syn.pre.order = "thresholds", base + 1
@@ -167,9 +176,7 @@ def _build(b2, layers, sizes, steps, dt, indices, times, record_v, schedule):
         spike_mons.append(mon)
         objects.append(mon)
         source = group
-    input_mon = b2.SpikeMonitor(gen, when="end", name="input_spikes")
-    objects.append(input_mon)
-    return objects, gen, [input_mon] + spike_mons, v_mons
+    return objects, gen, spike_mons, v_mons
 
 
 def _slot(exact: bool, order: int) -> dict:
@@ -195,28 +202,26 @@ def _states(monitor, steps: int, batch: int) -> np.ndarray:
     return np.ascontiguousarray(v.reshape(v.shape[0], batch, steps).transpose(2, 1, 0))
 
 
-def _run_runtime(b2, backend, layers, sizes, spikes, dt, record_v, schedule, chunk_images, progress):
+def _run_runtime(b2, backend, layers, sizes, events, steps, batch, dt, record_v, schedule, chunk_images,
+                 progress):
     """Runtime mode: the images in chunks of ``chunk_images`` (one ``Network.run`` each, so
     the numpy target's SpikeGeneratorGroup never holds a long spike list)."""
     b2.prefs.codegen.target = backend
-    steps, batch = spikes.shape[:2]
     first = min(chunk_images, batch)
-    objects, gen, spike_mons, v_mons = _build(b2, layers, sizes, steps, dt, *_input_events(spikes[:, :first], 0, dt),
-                                              record_v, schedule)
+    objects, gen, spike_mons, v_mons = _build(b2, layers, sizes, steps, dt,
+                                              *_generator_spikes(b2, events, dt, 0, first * steps), record_v, schedule)
     net = b2.Network(*objects)
     for start in tqdm(range(0, batch, chunk_images), desc=f"brian2 {backend}", unit="chunk", disable=not progress):
         stop = min(start + chunk_images, batch)
         if start:
-            indices, times = _input_events(spikes[:, start:stop], start, dt)
-            gen.set_spikes(indices, times * b2.second, sorted=True)
+            gen.set_spikes(*_generator_spikes(b2, events, dt, start * steps, stop * steps), sorted=True)
         net.run((stop - start) * steps * dt * b2.second)
     return [_events(m, dt) for m in spike_mons], [_states(m, steps, batch) for m in v_mons]
 
 
-def _run_standalone(b2, layers, sizes, spikes, dt, record_v, schedule, progress):
+def _run_standalone(b2, layers, sizes, events, steps, batch, dt, record_v, schedule, progress):
     """cpp_standalone: one build per network structure in the user cache (make recompiles only
     the files whose generated code changed), all images in one run."""
-    steps, batch = spikes.shape[:2]
     kind = "fixed" if layers[0].leak is not None else "float"
     key = hashlib.sha1(repr((tuple(sizes), record_v, schedule, kind)).encode()).hexdigest()[:12]
     directory = cache_dir() / "standalone" / key
@@ -227,8 +232,8 @@ def _run_standalone(b2, layers, sizes, spikes, dt, record_v, schedule, progress)
     b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
     try:
         bar.set_postfix_str("generating code")
-        objects, _, spike_mons, v_mons = _build(b2, layers, sizes, steps, dt, *_input_events(spikes, 0, dt),
-                                                record_v, schedule)
+        objects, _, spike_mons, v_mons = _build(b2, layers, sizes, steps, dt,
+                                                *_generator_spikes(b2, events, dt, 0, batch * steps), record_v, schedule)
         net = b2.Network(*objects)
         net.run(batch * steps * dt * b2.second)
         bar.update()
@@ -273,10 +278,12 @@ def run_brian(model, input_spikes: torch.Tensor, backend: str = "cython", record
 
     b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILE_ARGS)
     start = time.perf_counter()
+    input_events = _input_events(spikes)
     if backend == "cpp_standalone":
-        events, v = _run_standalone(b2, layers, spec.sizes, spikes, spec.dt, record_v, schedule, progress)
+        events, v = _run_standalone(b2, layers, spec.sizes, input_events, steps, batch, spec.dt, record_v, schedule,
+                                    progress)
     else:
-        events, v = _run_runtime(b2, backend, layers, spec.sizes, spikes, spec.dt, record_v, schedule,
-                                 chunk_images, progress)
-    return BrianRecording(events=events[1:], input_events=events[0], sizes=tuple(spec.sizes), steps=steps,
+        events, v = _run_runtime(b2, backend, layers, spec.sizes, input_events, steps, batch, spec.dt, record_v,
+                                 schedule, chunk_images, progress)
+    return BrianRecording(events=events, input_events=input_events, sizes=tuple(spec.sizes), steps=steps,
                           batch=batch, v=v if record_v else None, seconds=time.perf_counter() - start)
