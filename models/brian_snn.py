@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,10 @@ FIXED_LEAK = "v = floor((v * decay + leak_divisor / 2) / leak_divisor)"
 #: Compiler flags for cython and cpp_standalone: Brian2's defaults without -ffast-math,
 #: so that the generated C++ does the same IEEE arithmetic as the mirror.
 COMPILE_ARGS = ["-w", "-O3", "-march=native", "-std=c++11"]
+#: The standard headers that Brian2's generated C++ includes (brianlib, objects.h, every code
+#: object); cpp_standalone force-includes them precompiled, see ``_precompiled_header``.
+STD_HEADERS = ("algorithm", "cassert", "climits", "cmath", "csignal", "cstdint", "cstdlib", "ctime", "fstream",
+               "iostream", "iterator", "limits", "map", "random", "set", "string", "tuple", "utility", "vector")
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,30 @@ def cache_dir() -> Path:
     """Where Brian2 builds go: ``models.io.cache_root() / "brian2"``
     (never inside the repository)."""
     return cache_root() / "brian2"
+
+
+def _precompiled_header(compile_args: list[str]) -> Path:
+    """``STD_HEADERS`` as one header ``std.h``, precompiled (``std.h.gch``) with ``compile_args``
+    by make's compiler (``$CXX``, default g++) under ``cache_dir() / "pch"``, built once (a few
+    seconds). Force-included (``-include``) in every file of a cpp_standalone project, it is
+    loaded instead of the headers being parsed again in each of the ~25 files: a code object
+    compiles in about 0.3 s instead of 1 s. The generated machine code is the same. Returns the
+    header's path."""
+    compiler = os.environ.get("CXX", "g++")
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=True).stdout
+    text = "".join(f"#include <{name}>\n" for name in STD_HEADERS)
+    key = hashlib.sha1(repr((compiler, version, compile_args, text)).encode()).hexdigest()[:12]
+    header = cache_dir() / "pch" / key / "std.h"
+    precompiled = header.with_name("std.h.gch")
+    if not precompiled.exists():
+        header.parent.mkdir(parents=True, exist_ok=True)
+        partial = header.with_name(f"std.h.{os.getpid()}")
+        if not header.exists():  # never rewritten: every object file of a build depends on it
+            partial.write_text(text)
+            os.replace(partial, header)
+        subprocess.run([compiler, "-x", "c++-header", *compile_args, str(header), "-o", str(partial)], check=True)
+        os.replace(partial, precompiled)
+    return header
 
 
 def _input_events(spikes: torch.Tensor):
@@ -229,6 +259,7 @@ def _run_standalone(b2, layers, sizes, events, steps, batch, dt, record_v, sched
     # Objects of an earlier build in this process still hold their names until collected;
     # new ones would get suffixed names (different files) and force a full recompilation.
     gc.collect()
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = COMPILE_ARGS + [f"-include{_precompiled_header(COMPILE_ARGS)}"]
     b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
     try:
         bar.set_postfix_str("generating code")
