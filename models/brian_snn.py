@@ -43,6 +43,11 @@ tau = -dt/log(decay) : second"""
 #: The fixed-point neuron: integer membrane, leak applied by a run_regularly operation.
 FIXED_EQUATIONS = "v : 1"
 FIXED_LEAK = "v = floor((v * decay + leak_divisor / 2) / leak_divisor)"
+#: The membrane back to 0 at each image boundary, on the step clock: a clock of its own (a
+#: ``run_regularly`` dt) would put the clocks' initialisation into main.cpp in a different
+#: order in every process, and cpp_standalone would recompile it on every run. (A membrane
+#: may become -0.0 here, equal to the mirror's 0.0 in every comparison and sum.)
+IMAGE_RESET = "v = int(t_in_timesteps % {steps} != 0) * v"
 #: Compiler flags for cython and cpp_standalone: Brian2's defaults without -ffast-math,
 #: so that the generated C++ does the same IEEE arithmetic as the mirror.
 COMPILE_ARGS = ["-w", "-O3", "-march=native", "-std=c++11"]
@@ -181,7 +186,7 @@ def _build(b2, layers, sizes, steps, dt, indices, times, record_v, schedule):
                                method="exact" if layer.leak is None else None, namespace=layer.namespace,
                                clock=clock, name=f"layer{i + 1}")
         # image boundary: every membrane back to 0 before anything else in the step
-        group.run_regularly("v = 0", dt=steps * clock_dt, when="start", order=-1, name=f"layer{i + 1}_image_reset")
+        group.run_regularly(IMAGE_RESET.format(steps=steps), when="start", order=-1, name=f"layer{i + 1}_image_reset")
         if layer.leak is not None:
             group.run_regularly(layer.leak, when="groups", name=f"layer{i + 1}_leak")
         syn = b2.Synapses(source, group, "w : 1", on_pre="v_post += w", clock=clock, name=f"syn{i + 1}")
