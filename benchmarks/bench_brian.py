@@ -5,7 +5,9 @@
 
 The mirror (float64) is the in-process baseline; every Brian2 back-end prints images/second,
 its time relative to the mirror, and the number of spikes that differ from the mirror.
-cpp_standalone times include code generation and compilation (a cached build is reused).
+cpp_standalone times include code generation, compilation (a cached build is reused: for the
+same images nothing is recompiled) and reading back the monitors; ``--cold`` builds everything,
+the precompiled standard headers included, in a temporary cache.
 numpy and cython run ``--runtime-n`` images (they are much slower); their rates are comparable.
 """
 

@@ -76,7 +76,6 @@ def simulate(model, images, backend: str = "brian2", device: str = "cpp_standalo
     else:
         rec = run_brian(model, spikes, backend=device, progress=progress)
         seconds = rec.seconds
-        input_counts = rec.counts(-1)  # the simulator's own input spikes
         counts = [rec.counts(layer) for layer in range(spec.n_layers)]
     out = torch.as_tensor(counts[-1])[None]
     report = {
