@@ -10,8 +10,7 @@ NAME = "fig10"
 TITLE = "Audiocoder on Dataset A: hidden-state duration Th (SNN) against quantisation to 2^Th levels (ANN)"
 
 
-def configs(ctx) -> list:
-    return autoencoder_configs(ctx)
+configs = autoencoder_configs  # the autoencoders the audio experiment builds on
 
 
 def make(ctx) -> dict:

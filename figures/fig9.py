@@ -9,8 +9,7 @@ NAME = "fig9"
 TITLE = "Audio to image (FSDD -> MNIST), AC-SNN with Th = 10: Dataset A (one image per digit) against B"
 
 
-def configs(ctx) -> list:
-    return autoencoder_configs(ctx)
+configs = autoencoder_configs  # the autoencoders the audio experiment builds on
 
 
 def make(ctx) -> dict:

@@ -122,21 +122,23 @@ def bptt_grads(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
         error = masked_error(top, spikes[-1], target_spikes, neuron.v_th, mask)
         loss = 0.5 * error.square().sum() / batch
         drive = error.mul_(-1.0 / batch)      # a_t of the output layer
-        grads = [None] * len(weights)
+        grads, g_above = [None] * len(weights), None
         for layer in range(len(weights) - 1, -1, -1):
             pre, out = v_pre[layer], spikes[layer]
-            if layer < len(weights) - 1:      # through the surrogate spikes into the layer above
-                drive = (g.reshape(steps * batch, -1) @ weights[layer + 1]).reshape(pre.shape)
-                drive.mul_(sigmoid_grad(pre - neuron.v_th))
+            surrogate = sigmoid_grad(pre - neuron.v_th)
+            if g_above is not None:           # through the surrogate spikes into the layer above
+                drive = (g_above.reshape(steps * batch, -1) @ weights[layer + 1]).reshape(pre.shape)
+                drive.mul_(surrogate)
             carry = 1.0 - out                 # dV_t / dV_pre_t
             if not detach_reset:
-                carry.sub_(pre * sigmoid_grad(pre - neuron.v_th))
+                carry.sub_(pre * surrogate)
             g = torch.empty_like(pre)
             g[steps - 1] = drive[steps - 1]
             for t in range(steps - 2, -1, -1):
                 torch.addcmul(drive[t], g[t + 1], carry[t], value=neuron.decay, out=g[t])
             below = spikes[layer - 1] if layer else input_spikes
             grads[layer] = g.reshape(steps * batch, -1).T @ below.reshape(steps * batch, -1)
+            g_above = g
     return grads, loss, spikes
 
 
