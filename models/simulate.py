@@ -17,8 +17,9 @@ from .quantized import FixedPoint, QuantizedNetwork
 from .spec import NetworkSpec
 from .torch_snn import SpikingNetwork
 
-#: Images encoded per batch (the seeded spikes depend on it).
-ENCODE_BATCH = 1000
+#: Images encoded per draw: the seeded spikes depend on it, so ``spikesynth evaluate`` (via
+#: ``training.evaluate.reconstruct``) and ``simulate`` share it and see the same spikes.
+ENCODE_BATCH = 100
 #: Images run through the mirror per batch (small enough for the CPU caches).
 BATCH = 250
 
@@ -31,16 +32,18 @@ def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int
     return QuantizedNetwork(spec, weights, FixedPoint(weight_bits=weight_bits))
 
 
-def encode_images(images, spec: NetworkSpec, seed: int = 0) -> torch.Tensor:
+def encode_images(images, spec: NetworkSpec, seed: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Rate-code images ``[n, ...]`` in [0, 1] with the spec's encoder (``poisson`` only here),
-    ``ENCODE_BATCH`` images at a time from one seeded generator. Returns uint8 0/1 ``[T, n, P]``."""
+    ``ENCODE_BATCH`` images at a time from one generator (``generator``, else one seeded with
+    ``seed``; encoding a set in consecutive slices of ``ENCODE_BATCH`` images with one generator
+    gives the same spikes as encoding it at once). Returns uint8 0/1 ``[T, n, P]``."""
     if spec.encoder.name != "poisson":
         raise ValueError(f"simulate encodes with the 'poisson' encoder only, the spec names {spec.encoder.name!r}")
     x = torch.as_tensor(np.asarray(images), dtype=torch.float32).reshape(len(images), -1)
     if x.shape[1] != spec.sizes[0]:
         raise ValueError(f"images have {x.shape[1]} pixels but the spec's input layer has {spec.sizes[0]}")
-    g = make_generator(seed)
-    max_rate = float(spec.encoder.params.get("max_rate", 300.0))
+    g = make_generator(seed, generator)
+    max_rate = float(spec.encoder.params["max_rate"])
     return torch.cat([poisson(x[a:a + ENCODE_BATCH], spec.steps, max_rate, spec.dt, generator=g).to(torch.uint8)
                       for a in range(0, len(x), ENCODE_BATCH)], dim=1)
 

@@ -133,3 +133,17 @@ def test_evaluate_rejects_images_of_the_wrong_size_or_range():
         evaluate_model(spec, weights, torch.zeros(3, 10, 10))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         evaluate_model(spec, weights, torch.full((3, 784), 2.0))
+
+
+def test_evaluate_and_simulate_draw_the_same_input_spikes():
+    # 250 images cross several encoding slices: reconstruct (spikesynth evaluate) and
+    # encode_images (spikesynth simulate) must give every image the same spikes
+    from models.simulate import encode_images
+    from models.spec import autoencoder_spec
+    from models.torch_snn import init_weights
+    from training.evaluate import reconstruct
+    spec = autoencoder_spec(hidden=8, steps=4)
+    images = torch.rand(250, 784, generator=torch.Generator().manual_seed(0))
+    ins, _ = reconstruct(spec, init_weights(spec, torch.Generator().manual_seed(1)), images, "snn", seed=5)
+    assert torch.equal(ins, encode_images(images, spec, seed=5).sum(0).to(ins.dtype))
+    assert not torch.equal(ins, encode_images(images, spec, seed=6).sum(0).to(ins.dtype))

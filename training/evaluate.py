@@ -7,9 +7,10 @@ import os
 import torch
 from tqdm import tqdm
 
-from encoders.rate import make_generator, poisson
+from encoders.rate import make_generator
 from models.ann import relu_mlp
 from models.io import load_model
+from models.simulate import ENCODE_BATCH, encode_images
 from models.spec import NetworkSpec
 from models.torch_snn import SpikingNetwork
 
@@ -30,12 +31,13 @@ def check_images(images: torch.Tensor, n_pixels: int) -> torch.Tensor:
 
 
 def reconstruct(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Tensor, kind: str = "snn",
-                seed: int = 0, batch_size: int = 100, device: str = "cpu", progress: bool = False):
-    """Run images through a model.
+                seed: int = 0, device: str = "cpu", progress: bool = False):
+    """Run images through a model, ``ENCODE_BATCH`` images at a time.
 
     images: ``[n, ...]`` pixels in [0, 1] with ``spec.sizes[0]`` values each.
-    snn: Poisson input spikes (seeded, the spec's encoder) through the mirror; returns
-    ``(input_counts, output_counts)``, spike counts summed over the T steps, ``[n, N]`` each.
+    snn: Poisson input spikes (``models.simulate.encode_images``, seeded: the spikes that
+    ``spikesynth simulate`` uses) through the mirror; returns ``(input_counts, output_counts)``,
+    spike counts summed over the T steps, ``[n, N]`` each.
     ann: returns ``(images [n, N], outputs [n, N])``.
     """
     x = check_images(images, spec.sizes[0])
@@ -45,12 +47,11 @@ def reconstruct(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Te
     ins, outs = [], []
     if kind == "snn":
         net = SpikingNetwork(spec, [w.to(device) for w in weights]).to(device)
-        max_rate = float(spec.encoder.params["max_rate"])
     with torch.no_grad():
-        for start in tqdm(range(0, len(x), batch_size), desc="evaluate", disable=not progress, leave=False):
-            batch = x[start:start + batch_size]
+        for start in tqdm(range(0, len(x), ENCODE_BATCH), desc="evaluate", disable=not progress, leave=False):
+            batch = x[start:start + ENCODE_BATCH]
             if kind == "snn":
-                spikes = poisson(batch, spec.steps, max_rate, spec.dt, generator=gen)
+                spikes = encode_images(batch, spec, generator=gen).to(torch.float32)
                 ins.append(spikes.sum(0))
                 outs.append(net(spikes.to(device)).spikes[-1].sum(0).cpu())
             else:
@@ -60,18 +61,18 @@ def reconstruct(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Te
 
 
 def evaluate_model(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Tensor, kind: str = "snn",
-                   seed: int = 0, batch_size: int = 100, device: str = "cpu", progress: bool = False) -> dict:
+                   seed: int = 0, device: str = "cpu", progress: bool = False) -> dict:
     """Metrics of a model on images ``[n, ...]`` in [0, 1]: ``{"n", "pixel_mse", "spike_mse"}``
     (per image z-scored, averaged over images and pixels; ``spike_mse`` is None for an ANN)."""
     x = check_images(images, spec.sizes[0])
-    ins, outs = reconstruct(spec, weights, x, kind, seed, batch_size, device, progress)
+    ins, outs = reconstruct(spec, weights, x, kind, seed, device, progress)
     return {"n": len(x), "pixel_mse": float(per_image_mse(x, outs).mean()),
             "spike_mse": float(per_image_mse(ins, outs).mean()) if kind == "snn" else None}
 
 
 def evaluate_file(model: str | os.PathLike, dataset: str = "mnist", split: str = "test",
                   data_dir: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0,
-                  batch_size: int = 100, device: str = "cpu", progress: bool = False):
+                  device: str = "cpu", progress: bool = False):
     """Load a model file and evaluate it on the first ``limit`` images (all if None) of a
     dataset split. Returns ``(metrics, spec, weights, kind, images)``."""
     spec, weights, meta = load_model(model)
@@ -81,5 +82,5 @@ def evaluate_file(model: str | os.PathLike, dataset: str = "mnist", split: str =
             raise ValueError(f"limit must be an integer in [1, {len(images)}], got {limit!r}")
         images = images[:limit]
     images = torch.from_numpy(images)
-    metrics = evaluate_model(spec, weights, images, meta["kind"], seed, batch_size, device, progress)
+    metrics = evaluate_model(spec, weights, images, meta["kind"], seed, device, progress)
     return metrics, spec, weights, meta["kind"], images
