@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-DEVICES = ("numpy", "cython", "cpp_standalone")
+from .brian_snn import BACKENDS
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
@@ -14,7 +14,7 @@ def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
     parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson input spikes")
-    parser.add_argument("--device", default=device_default, choices=DEVICES,
+    parser.add_argument("--device", default=device_default, choices=BACKENDS,
                         help="Brian2 code generation: numpy/cython (runtime) or cpp_standalone")
     parser.add_argument("--weight-bits", type=int, default=None,
                         help="run the fixed-point (hardware-style) network with this many weight bits (2-16)")

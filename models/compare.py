@@ -35,8 +35,8 @@ def plot_comparison(ref: Recording, rec: BrianRecording, path: str | Path, image
                     neuron: int | None = None, v_th: float | None = None) -> Path:
     """Save a figure like the paper's Figure 2B: for the first ``images`` images back to back,
     mirror and Brian2 rasters side by side for every layer (mismatches in red), and one
-    output neuron's membrane trace from both overlaid (the most active one unless ``neuron``
-    is given; ``v_th`` draws the threshold). Written atomically; format from the suffix."""
+    output neuron's membrane trace from both overlaid (the one firing closest to a quarter of
+    the steps unless ``neuron`` is given; ``v_th`` draws the threshold). Written atomically; format from the suffix."""
     import matplotlib
 
     matplotlib.use("Agg")

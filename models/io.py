@@ -106,9 +106,9 @@ def load_model(path: str | os.PathLike, kind: str | None = None):
     if kind is not None and meta.get("kind") != kind:
         raise ValueError(f"{path}: holds a {meta.get('kind')!r} model, expected {kind!r}")
     spec = NetworkSpec.from_json(meta.get("spec", ""))
-    names = sorted(tensors, key=lambda k: int(k[1:]) if k[1:].isdigit() else -1)
-    if any(not (n.startswith("W") and n[1:].isdigit()) for n in names):
-        raise ValueError(f"{path}: unexpected tensors {names}")
+    names = [f"W{i}" for i in range(spec.n_layers)]
+    if set(tensors) != set(names):
+        raise ValueError(f"{path}: holds tensors {sorted(tensors)}, the spec's {spec.n_layers} layers need {names}")
     weights = [tensors[n] for n in names]
     check_weights(spec, weights, source=str(path))
     return spec, weights, {"kind": meta.get("kind"), "extra": json.loads(meta.get("extra", "{}"))}

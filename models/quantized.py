@@ -46,11 +46,6 @@ class FixedPoint:
         _check_int("leak_bits", self.leak_bits, 1, 16)
 
     @property
-    def weight_max(self) -> int:
-        """Largest weight magnitude, ``2**(weight_bits - 1) - 1``."""
-        return 2 ** (self.weight_bits - 1) - 1
-
-    @property
     def v_min(self) -> int:
         """Lowest membrane value, ``-2**(membrane_bits - 1)``."""
         return -(2 ** (self.membrane_bits - 1))

@@ -71,3 +71,18 @@ def test_cache_root_precedence_and_settings_key(monkeypatch, tmp_path):
     assert cache_root() == tmp_path / "mine"
     assert settings_key({"a": 1, "b": 2}) == settings_key({"b": 2, "a": 1}) != settings_key({"a": 2, "b": 2})
     assert len(settings_key({})) == 16
+
+
+def test_a_file_whose_weight_names_skip_a_layer_is_refused(tmp_path):
+    from safetensors.torch import save_file
+
+    from models.io import load_model, save_model
+    from models.spec import NetworkSpec
+    spec = NetworkSpec(sizes=(4, 3, 4))
+    path = save_model(tmp_path / "m.safetensors", spec, [torch.zeros(3, 4), torch.zeros(4, 3)])
+    from safetensors import safe_open
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    save_file({"W0": torch.zeros(3, 4), "W7": torch.zeros(4, 3)}, str(tmp_path / "gap.safetensors"), metadata=meta)
+    with pytest.raises(ValueError, match=r"need \['W0', 'W1'\]"):
+        load_model(tmp_path / "gap.safetensors")
