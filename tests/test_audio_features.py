@@ -93,5 +93,6 @@ def test_batched_matrix_matches_single_clips_and_is_cached(tmp_path, monkeypatch
 
 
 def test_default_cache_dir_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("SPIKESYNTH_CACHE", raising=False)   # it would take precedence
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert af.default_cache_dir() == tmp_path / "spikesynth"

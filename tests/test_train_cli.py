@@ -18,8 +18,7 @@ class Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("trainer", ["paper", pytest.param("bptt", marks=pytest.mark.slow),
-                                     pytest.param("ann-adam", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("trainer", ["paper", "bptt", "ann-adam"])  # a second or two each
 def test_resume_after_interruption_gives_bit_identical_weights(tmp_path, trainer):
     whole = train_autoencoder(TrainConfig(trainer=trainer, **TINY), tmp_path / "whole", DATA, progress=False)
 

@@ -7,13 +7,12 @@ samples; a longer clip is truncated, its end is dropped), run the front end, zer
 ``frames``, average ``pool`` neighbouring frames, divide by the clip's maximum (a silent
 clip stays all zeros) and flatten channel-major: input neuron ``c * n_frames + f``.
 
-Feature matrices of a list of clips are cached on disk (npz) in ``$XDG_CACHE_HOME/spikesynth``
-(or ``~/.cache/spikesynth``), keyed by the configuration and the files (path, size, mtime).
+Feature matrices of a list of clips are cached on disk (npz) in ``models.io.cache_root()``,
+keyed by the configuration and the files (path, size, mtime).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -23,10 +22,9 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from models.io import atomic_path
+from models.io import atomic_path, cache_root, settings_key
 
 from .cochleagram import FRONT_ENDS, lyon_center_frequencies
-from .data import cache_dir as data_cache_dir
 
 CACHE_VERSION = 1
 _BATCH_SAMPLES = 400_000   # samples per front-end batch (bounds memory: ~41 channels x 8 bytes each)
@@ -138,8 +136,9 @@ def clip_features(audio, sample_rate: int, cfg: FeatureConfig = FeatureConfig(),
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/spikesynth`` or ``~/.cache/spikesynth`` (the parent of the dataset cache)."""
-    return data_cache_dir().parent
+    """Where feature matrices go: ``models.io.cache_root()`` (``$SPIKESYNTH_CACHE``, else
+    ``$XDG_CACHE_HOME/spikesynth``, else ``~/.cache/spikesynth``)."""
+    return cache_root()
 
 
 def cache_key(clips, cfg: FeatureConfig) -> str:
@@ -148,8 +147,7 @@ def cache_key(clips, cfg: FeatureConfig) -> str:
     for c in clips:
         st = Path(c.path).stat()
         files.append([str(Path(c.path).resolve()), st.st_size, st.st_mtime_ns])
-    blob = json.dumps({"version": CACHE_VERSION, "config": cfg.to_dict(), "files": files}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+    return settings_key({"version": CACHE_VERSION, "config": cfg.to_dict(), "files": files})
 
 
 def _compute(clips, cfg: FeatureConfig, progress: bool) -> np.ndarray:
