@@ -11,6 +11,10 @@ matching mirror on the first ``--check`` images (must be 0).
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from models.brian_snn import BACKENDS, run_brian
 from models.compare import compare_recordings

@@ -1,4 +1,4 @@
-"""Training speed: one MNIST epoch (784-196-784, T=15, batch 100) with each trainer.
+"""Training speed: one MNIST epoch (784-196-784, T=15, each trainer's default batch) with each trainer.
 
 Prints seconds per epoch (wall clock; and the process's CPU seconds, a steadier number
 on a shared machine when run with --threads 1), images per second and the process's peak

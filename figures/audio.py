@@ -38,10 +38,10 @@ def audio_results(ctx: Context) -> dict:
     return {**ctx.cached(key, compute), "out_dir": str(out_dir)}
 
 
-def pick(results: dict, model: str, dataset: str, th) -> dict | None:
+def pick(results: dict, model: str, dataset: str, th) -> dict:
     """The run of ``model`` (``AC-SNN``, ``AC-ANN-adam``, ``AC-ANN-sgd``) on a dataset at ``th``
-    (``None``: the unquantised ANN), or None."""
+    (``None``: the unquantised ANN); KeyError naming it if the results hold no such run."""
     for run in results["runs"]:
         if run["model"] == model and run["dataset"] == dataset and run["th"] == th:
             return run
-    return None
+    raise KeyError(f"the audio results hold no {model} run on dataset {dataset} at Th = {th}")

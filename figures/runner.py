@@ -36,7 +36,6 @@ class Context:
     cache: Path = field(default_factory=default_cache_dir)
     seed: int = 1
     sizes: dict | None = None
-    written: list = field(default_factory=list)
 
     @property
     def settings(self) -> dict:
@@ -62,7 +61,6 @@ class Context:
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-        self.written.append(name)
 
     def cached(self, key: dict, compute: Callable[[], dict]) -> dict:
         """Return the JSON-able result of ``compute()`` for these settings, computing it
@@ -87,10 +85,11 @@ class Context:
 # --- trained autoencoders, shared by the figures ------------------------------------
 
 # measured image-steps per second of each trainer for a 784-196-784 network on a 2-core
-# machine (benchmarks/bench_training.py: about 30 s and 35 s per MNIST epoch; an AE-ANN
-# epoch ~7 s); the time estimate scales them by network size
+# machine (benchmarks/bench_training.py on the idle machine: 24-26 s and 26-30 s per MNIST
+# epoch, an AE-ANN epoch 3-4 s; rounded up for a machine with other work); the time estimate
+# scales them by network size
 _IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 30.0, "bptt": 60000 * 15 / 35.0}
-_ANN_IMAGES_PER_SECOND = 60000 / 7.0
+_ANN_IMAGES_PER_SECOND = 60000 / 5.0
 
 
 def autoencoder_config(ctx: Context, **settings):

@@ -20,9 +20,9 @@ METHOD_COLORS = {
 }
 
 
-def color(method: str, i: int = 0) -> str:
-    """The colour of a named method, or the i-th palette colour for sweeps."""
-    return METHOD_COLORS.get(method, OKABE_ITO[i % len(OKABE_ITO)])
+def color(method: str) -> str:
+    """The colour of a named method (``METHOD_COLORS``; the palette's first for others)."""
+    return METHOD_COLORS.get(method, OKABE_ITO[0])
 
 
 def sweep_colors(n: int) -> list[str]:

@@ -17,13 +17,16 @@ def configs(ctx) -> list:
 def make(ctx) -> dict:
     import matplotlib.pyplot as plt
 
-    runs = dict(zip(TRAINERS, [trained_autoencoder(ctx, c) for c in configs(ctx)]))
+    cfgs = dict(zip(TRAINERS, configs(ctx)))
+    runs = {name: trained_autoencoder(ctx, cfg) for name, cfg in cfgs.items()}
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     for name, run in runs.items():
-        axes[0].plot(smooth(run["history"]["spike_mse"]), color=color(name), label=name)
+        curve = smooth(run["history"]["spike_mse"])   # per batch; the trainers' batches differ
+        seen = [(i + 1) * cfgs[name].batch_size for i in range(len(curve))]
+        axes[0].plot(seen, curve, color=color(name), label=f"{name}, batch {cfgs[name].batch_size}")
         axes[1].bar(name, run["test"]["spike_mse"], color=color(name))
         axes[2].bar(name, run["metrics"]["train_seconds"], color=color(name))
-    axes[0].set(xlabel="batch (100 images)", ylabel="Spike-MSE (moving average)", title="training")
+    axes[0].set(xlabel="training images seen", ylabel="Spike-MSE (moving average)", title="training")
     axes[0].legend()
     axes[1].set(ylabel="test Spike-MSE", title="test set")
     axes[2].set(ylabel="training time (s, this machine)", title="time for the epoch")

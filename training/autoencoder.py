@@ -203,8 +203,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
         epoch, index = divmod(number - 1, n_batches)
         return images[order_of(epoch)[index * cfg.batch_size:(index + 1) * cfg.batch_size]]
 
-    # The spikes are drawn in this thread: drawing the next batch in a worker thread while
-    # this one trains was slower, as it competes with the two threads of the matrix products.
+    # Spikes are drawn in this thread: a worker thread drawing ahead competed with the products.
     try:
         for number in range(done + 1, total + 1):
             x = batch_images(number)

@@ -192,9 +192,9 @@ def _online_loop(weights, input_spikes, target_spikes, neuron, cfg, on_step) -> 
     error, mask = x.new_empty(batch, sizes[-1]), x.new_empty(batch, sizes[-1])
     square_error = x.new_empty(steps)
 
-    # Every operation writes into a buffer allocated above, so a step is the five products
-    # and a few passes over [batch, N] arrays (the values equal those of ``lif_step`` and
-    # ``masked_error``; tests/test_online.py checks the rule against autograd).
+    # The large per-step arrays are buffers allocated above (only the small [batch, hidden]
+    # ones of the backward pass are new each step); the values equal those of ``lif_step``
+    # and ``masked_error``, and tests/test_online.py checks the rule against autograd.
     with torch.no_grad():
         for t in range(steps):
             s = x[t]
@@ -274,7 +274,8 @@ def online_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target
         # An input that never spikes in this batch keeps a zero trace, so its weights get a
         # zero gradient at every step, and Adam, whose moments start at zero here, leaves
         # them unchanged: train only the columns of the inputs that spike (about 63% of
-        # MNIST's pixels in a batch of 100), then write them back. Same result, less work.
+        # MNIST's pixels in a batch of 100), then write them back. The same result up to the
+        # summation order of the shorter products (tests/test_online.py).
         active = input_spikes.sum((0, 1)).nonzero().squeeze(1)
         if len(active) < weights[0].shape[1]:
             trained = [take_columns(weights[0], active.to(weights[0].device)), *weights[1:]]
