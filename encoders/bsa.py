@@ -84,11 +84,6 @@ class BSA(Encoder):
         check_int(self.filter_order, "filter_order", lo=1)
         check_number(self.filter_cutoff, "filter_cutoff", 0.0, 0.5, lo_open=True, hi_open=True)
 
-    @property
-    def filter(self) -> np.ndarray:
-        """The FIR taps ``[filter_order + 1]``."""
-        return bsa_filter(self.filter_order, self.filter_cutoff)
-
     def encode(self, x):
         """Signal ``[T, ...]`` in [0, 1] -> 0/1 spikes ``[T, ...]``."""
         arr, shape, like = signal_io(x)

@@ -58,13 +58,12 @@ def run_encode(args) -> int:
             print(f"{name:<{width}}  {text}")
         return 0
     params = _parse_params(args)
-    if args.encoder in encoders.available():
-        cls = encoders.encoder_class(args.encoder)
-        if not cls.static:
-            raise ValueError(f"--encoder {args.encoder} encodes signals [T, ...], not images; use the Python API "
-                             f"(encoders.get({args.encoder!r}).encode(signal))")
-        if "seed" in cls.__dataclass_fields__:
-            params.setdefault("seed", args.seed)
+    cls = encoders.encoder_class(args.encoder)   # ValueError listing the names if unknown
+    if not cls.static:
+        raise ValueError(f"--encoder {args.encoder} encodes signals [T, ...], not images; use the Python API "
+                         f"(encoders.get({args.encoder!r}).encode(signal))")
+    if "seed" in cls.__dataclass_fields__:
+        params.setdefault("seed", args.seed)
     encoder = encoders.get(args.encoder, **params)
     images, labels = load_images(args.dataset, args.split, data_dir=args.data_dir, as_float=True)
     if not 0 <= args.index < len(images):

@@ -211,3 +211,15 @@ def test_registry():
         encoders.get("morse")
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['rate'\]"):
         encoders.get("poisson", rate=3)
+
+
+@pytest.mark.parametrize("steps, threshold", [(8, 0.0), (15, 0.2)])
+def test_linear_latency_round_trip_is_within_half_a_step(steps, threshold):
+    # the linear code rounds (1 - x) / (1 - th) * (steps - 1) to a step, so decoding is off by
+    # at most half a step: (1 - th) / (2 (steps - 1)); flooring instead of rounding fails this
+    enc = encoders.get("latency", steps=steps, threshold=threshold)
+    x = np.linspace(threshold + 1e-6, 1.0, 2001)
+    err = np.abs(enc.decode(enc.encode(x)) - x)
+    bound = (1.0 - threshold) / (2 * (steps - 1))
+    assert err.max() <= bound + 1e-12
+    assert err.max() > 0.9 * bound          # the bound is tight, not loose

@@ -21,7 +21,7 @@ Slaney's toolbox), float64, non-negative.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
@@ -70,10 +70,6 @@ class LyonParams:
         if not (math.isfinite(self.tau_factor) and self.tau_factor > 0):
             raise ValueError(f"tau_factor must be a number > 0, got {self.tau_factor!r}")
 
-    def to_dict(self) -> dict:
-        """The parameters as a JSON-ready dict (used in cache keys)."""
-        return {"front_end": "lyon", **asdict(self)}
-
 
 @dataclass(frozen=True)
 class GammatoneParams:
@@ -89,9 +85,6 @@ class GammatoneParams:
 
     def __post_init__(self) -> None:
         LyonParams(self.sample_rate, self.decimation, self.ear_q, self.step_factor)
-
-    def to_dict(self) -> dict:
-        return {"front_end": "gammatone", **asdict(self)}
 
 
 def _second_order(f: np.ndarray, q: np.ndarray, fs: float) -> np.ndarray:
