@@ -204,7 +204,7 @@ def test_bad_inputs_are_rejected():
         online_batch([torch.full((3, 4), math.nan), torch.zeros(4, 3)], x, x, neuron)
 
 
-def _sparse_batch(weight_decay):
+def _sparse_batch():
     """Inputs 0..5 of 12 never spike: online_batch trains only the other columns of W_hid."""
     g = torch.Generator().manual_seed(1)
     weights = [(torch.rand(6, 12, generator=g, dtype=F64) * 2 - 1) * 0.5,
@@ -214,25 +214,26 @@ def _sparse_batch(weight_decay):
     return weights, x
 
 
-def test_inputs_silent_in_a_batch_keep_their_weights_and_the_rest_match_the_full_computation():
+@pytest.mark.parametrize("trace_reset", ["fraction", "exact"])
+def test_inputs_silent_in_a_batch_keep_their_weights_and_the_rest_match_the_full_computation(trace_reset):
     neuron = NeuronSpec(alpha=0.1)
-    weights, x = _sparse_batch(0.0)
+    cfg = OnlineConfig(lr=1e-2, trace_reset=trace_reset)
+    weights, x = _sparse_batch()
     before = [w.clone() for w in weights]
-    online_batch(weights, x, x, neuron, OnlineConfig(lr=1e-2))
+    online_batch(weights, x, x, neuron, cfg)
     assert torch.equal(weights[0][:, :6], before[0][:, :6])        # silent columns untouched
     assert not torch.equal(weights[0][:, 6:], before[0][:, 6:])    # the others trained
     # the same batch through online_pass with Adam on the full matrices (no compaction)
     full = [w.clone() for w in before]
     m1, m2 = [torch.zeros_like(w) for w in full], [torch.zeros_like(w) for w in full]
-    online_pass(full, x, x, neuron, OnlineConfig(lr=1e-2),
-                lambda grads, step: adam_step_(full, grads, m1, m2, step, OnlineConfig(lr=1e-2)))
+    online_pass(full, x, x, neuron, cfg, lambda grads, step: adam_step_(full, grads, m1, m2, step, cfg))
     for a, b in zip(weights, full):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
 
 
 def test_weight_decay_trains_every_column():
     neuron = NeuronSpec(alpha=0.1)
-    weights, x = _sparse_batch(1e-2)
+    weights, x = _sparse_batch()
     before = weights[0].clone()
     online_batch(weights, x, x, neuron, OnlineConfig(lr=1e-2, weight_decay=1e-2))
     assert (weights[0][:, :6] != before[:, :6]).all()              # decay moves the silent columns too

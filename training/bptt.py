@@ -6,8 +6,9 @@ small ones and no autograd graph (several times faster; ``tests/test_bptt.py`` c
 against autograd to 1e-12 in float64), and ``bptt_batch`` trains with it.
 
 Every spike (hidden and output) is ``sigmoid_spike``: Heaviside forward, ``sigmoid'``
-backward, so gradients also flow through earlier hidden spikes and (unless
-``detach_reset``, the default) through the resets.
+backward, so gradients also flow through earlier hidden spikes and, with
+``detach_reset=False``, through the resets (the default, as ``BPTTConfig``'s, detaches them).
+The step size of each batch follows ``cosine_lr`` in the autoencoder trainer.
 The clip ``min(V, v_th)`` does not change spikes or resets (a clipped neuron spikes and
 resets to 0 either way), so the dynamics run unclipped and the clip is applied to the
 output potential entering the loss with a straight-through gradient; a true clip would
@@ -59,7 +60,7 @@ class AdamState:
 
 
 def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
-              neuron: NeuronSpec, mask: bool = True, detach_reset: bool = False):
+              neuron: NeuronSpec, mask: bool = True, detach_reset: bool = True):
     """Unroll the network over T steps with surrogate spikes and sum the per-step masked loss.
 
     weights: ``[post, pre]`` tensors (may require grad); input_spikes ``[T, batch, N_in]``,
@@ -90,7 +91,7 @@ def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_sp
 
 
 def bptt_grads(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
-               neuron: NeuronSpec, mask: bool = True, detach_reset: bool = False):
+               neuron: NeuronSpec, mask: bool = True, detach_reset: bool = True):
     """The gradients of ``bptt_loss`` without autograd: the same numbers (up to summation
     order), computed layer by layer with one product over all T steps where autograd makes T.
 
