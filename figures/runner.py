@@ -85,10 +85,10 @@ class Context:
 # --- trained autoencoders, shared by the figures ------------------------------------
 
 # measured image-steps per second of each trainer for a 784-196-784 network on a 2-core
-# machine (benchmarks/bench_training.py on the idle machine: 24-26 s and 26-30 s per MNIST
+# machine (benchmarks/bench_training.py on the idle machine: 16-18 s and 20-27 s per MNIST
 # epoch, an AE-ANN epoch 3-4 s; rounded up for a machine with other work); the time estimate
 # scales them by network size
-_IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 30.0, "bptt": 60000 * 15 / 35.0}
+_IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 22.0, "bptt": 60000 * 15 / 30.0}
 _ANN_IMAGES_PER_SECOND = 60000 / 5.0
 
 

@@ -8,7 +8,7 @@ The Brian2 network in ``models.brian_snn`` must give the same spikes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import torch
 
@@ -40,14 +40,31 @@ def lif_step(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec,
     return v_pre, spikes, v_next
 
 
-def lif_step_(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec, v_pre: torch.Tensor,
+class NeuronConstants(NamedTuple):
+    """A neuron's ``decay`` and ``v_th`` as 0-d tensors, and ``clip``: see ``neuron_constants``."""
+
+    decay: torch.Tensor
+    v_th: torch.Tensor
+    clip: bool
+
+
+def neuron_constants(neuron: NeuronSpec, dtype: torch.dtype, device: torch.device | str = "cpu") -> NeuronConstants:
+    """``neuron``'s decay and threshold as 0-d tensors of ``dtype`` on ``device``, for
+    ``lif_step_``: a kernel given a Python number converts it on every call (a few
+    microseconds, which add up over a trainer's thousands of steps); the values are the same."""
+    return NeuronConstants(torch.tensor(neuron.decay, dtype=dtype, device=device),
+                           torch.tensor(neuron.v_th, dtype=dtype, device=device), neuron.clip)
+
+
+def lif_step_(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec | NeuronConstants, v_pre: torch.Tensor,
               spikes: torch.Tensor) -> None:
     """``lif_step`` without autograd, writing into given buffers (bit for bit the same values;
-    the fast path of the online trainer, which runs it 9,000 times an epoch).
+    the fast path of the trainers, which run it thousands of times an epoch).
 
     v: ``[batch, N]``, the potential after the previous reset, overwritten with ``v_next``;
-    current: ``[batch, N]``; v_pre, spikes: ``[batch, N]`` buffers (dtype of ``v``) that
-    receive the pre-reset potential and the 0/1 spikes.
+    current: ``[batch, N]``; neuron: a ``NeuronSpec`` or its ``neuron_constants`` (faster);
+    v_pre, spikes: ``[batch, N]`` buffers (dtype of ``v``) that receive the pre-reset
+    potential and the 0/1 spikes.
     """
     torch.mul(v, neuron.decay, out=v_pre).add_(current)
     if neuron.clip:

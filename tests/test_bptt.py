@@ -110,6 +110,6 @@ def test_cosine_schedule_and_trainer_defaults():
     assert cosine_lr(2e-3, 0, 2400) == 2e-3
     assert cosine_lr(2e-3, 1200, 2400) == pytest.approx(1e-3)
     assert cosine_lr(2e-3, 2399, 2400) == pytest.approx(2e-3 * 0.5 * (1 + math.cos(math.pi * 2399 / 2400)))
-    assert TrainConfig(trainer="bptt").batch_size == 25 and TrainConfig(trainer="paper").batch_size == 100
+    assert TrainConfig(trainer="bptt").batch_size == 16 and TrainConfig(trainer="paper").batch_size == 100
     assert TrainConfig(trainer="bptt", batch_size=100).batch_size == 100
     assert TrainConfig(trainer="bptt").optimizer_config().lr == 2e-3

@@ -13,10 +13,14 @@ from encoders.rate import make_generator, poisson, regular
 # --- poisson --------------------------------------------------------------------
 
 def test_poisson_is_the_documented_draw():
-    x = torch.tensor([[0.0, 0.5, 1.0], [0.2, 0.9, 0.4]])
-    g = make_generator(7)
-    expected = (torch.rand((6, 2, 3), generator=g, dtype=torch.float32) < x * 0.5).float()
-    assert torch.equal(poisson(x, 6, max_rate=500.0, dt=1e-3, seed=7), expected)
+    # One uniform per step for each entry that can spike (x > 0), in step-major order;
+    # the zero entries draw nothing and never spike.
+    x = torch.tensor([[0.0, 0.5, 1.0], [0.2, 0.0, 0.4]])
+    possible = x.reshape(-1) > 0
+    u = torch.rand((6, int(possible.sum())), generator=make_generator(7), dtype=torch.float32)
+    expected = torch.zeros(6, 6)
+    expected[:, possible] = (u < x.reshape(-1)[possible] * 0.5).float()
+    assert torch.equal(poisson(x, 6, max_rate=500.0, dt=1e-3, seed=7), expected.view(6, 2, 3))
 
 
 def test_poisson_same_seed_same_spikes_for_numpy_and_torch_and_calls():

@@ -71,14 +71,15 @@ def test_seeded_init_is_uniform_and_reproducible():
 @pytest.mark.parametrize("clip", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_in_place_lif_step_equals_lif_step_bit_for_bit(clip, dtype):
-    from models.torch_snn import lif_step_
+    from models.torch_snn import lif_step_, neuron_constants
     g = torch.Generator().manual_seed(3)
     neuron = NeuronSpec(alpha=0.1, v_th=1.0, clip=clip)
     v = torch.rand(50, 40, generator=g, dtype=dtype) * 1.2
     current = torch.rand(50, 40, generator=g, dtype=dtype) - 0.3
     current[0, :5] = 1.0 - neuron.decay * v[0, :5]          # lands on the threshold (up to rounding)
     v_pre, spikes, v_next = lif_step(v, current, neuron)
-    v_in_place, pre_buf, spike_buf = v.clone(), torch.empty_like(v), torch.empty_like(v)
-    lif_step_(v_in_place, current, neuron, pre_buf, spike_buf)
-    assert torch.equal(pre_buf, v_pre) and torch.equal(spike_buf, spikes) and torch.equal(v_in_place, v_next)
+    for given in (neuron, neuron_constants(neuron, dtype)):   # Python numbers or 0-d tensors
+        v_in_place, pre_buf, spike_buf = v.clone(), torch.empty_like(v), torch.empty_like(v)
+        lif_step_(v_in_place, current, given, pre_buf, spike_buf)
+        assert torch.equal(pre_buf, v_pre) and torch.equal(spike_buf, spikes) and torch.equal(v_in_place, v_next)
     assert 0 < spikes.sum() < spikes.numel()

@@ -36,7 +36,7 @@ from .online import OnlineConfig, online_batch
 
 TRAINERS = ("paper", "bptt", "ann-sgd", "ann-adam")
 DEFAULT_LR = {"paper": 5e-4, "bptt": 2e-3, "ann-sgd": 0.1, "ann-adam": 5e-3}
-DEFAULT_BATCH = {"paper": 100, "bptt": 25, "ann-sgd": 100, "ann-adam": 100}
+DEFAULT_BATCH = {"paper": 100, "bptt": 16, "ann-sgd": 100, "ann-adam": 100}
 MODEL_FILE, METRICS_FILE, CHECKPOINT_FILE = "model.safetensors", "metrics.json", "checkpoint.safetensors"
 # settings that may change between an interrupted run and its resumption
 _RESUMABLE = ("checkpoint_every", "eval_limit")
@@ -49,7 +49,7 @@ class TrainConfig:
     dataset: ``mnist`` or ``fashion-mnist``; hidden: hidden layer size; steps: T;
     alpha: leak per step in [0, 1); max_rate: Poisson rate in Hz (None: 300 MNIST, 500 Fashion);
     trainer: ``paper``, ``bptt``, ``ann-sgd`` or ``ann-adam``; batch_size: None for the
-    trainer's default (bptt 25, the others 100, as the official code); lr: None for the
+    trainer's default (bptt 16, the others 100, as the official code); lr: None for the
     trainer's default (paper 5e-4, bptt 2e-3 decayed over the run on a cosine, ann-sgd 0.1,
     ann-adam 5e-3); weight_decay: None for the
     default (0, except ann-sgd 1e-4); mask: XOR mask in the loss (spiking trainers);

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from models.spec import NeuronSpec
-from models.torch_snn import lif_step, lif_step_
+from models.torch_snn import lif_step, lif_step_, neuron_constants
 
 from .losses import masked_error, mismatch_density
 from .online import BatchStats, TrainSettings, adam_step_, check_batch
@@ -69,7 +69,7 @@ def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_sp
     the spikes of every layer ``[T, batch, N_l]`` (detached).
     detach_reset: the reset carries no surrogate gradient (see ``BPTTConfig``).
     """
-    dynamics = replace(neuron, clip=False)
+    dynamics = neuron_constants(replace(neuron, clip=False), weights[0].dtype, weights[0].device)
     steps, batch = input_spikes.shape[0], input_spikes.shape[1]
     v = [input_spikes.new_zeros(batch, w.shape[0]) for w in weights]
     record = [input_spikes.new_empty(steps, batch, w.shape[0]) for w in weights]
@@ -106,7 +106,7 @@ def bptt_grads(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
     Arguments as ``bptt_loss`` (weights need no grad). Returns ``(grads, loss, spikes)``: one
     gradient per weight, the 0-d loss, the spikes of every layer ``[T, batch, N_l]``.
     """
-    dynamics = replace(neuron, clip=False)
+    dynamics = neuron_constants(replace(neuron, clip=False), weights[0].dtype, weights[0].device)
     steps, batch = input_spikes.shape[0], input_spikes.shape[1]
     v_pre, spikes, below = [], [], input_spikes
     with torch.no_grad():

@@ -21,7 +21,7 @@ def _common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-limit", type=int, default=None, metavar="N",
                    help="evaluate on the first N test images after training (0: skip; default all)")
     p.add_argument("--seed", type=int, default=1, help="seed of weights, spikes and shuffling (default 1)")
-    p.add_argument("--batch-size", type=int, default=None, help="default: the trainer's (bptt 25, others 100)")
+    p.add_argument("--batch-size", type=int, default=None, help="default: the trainer's (bptt 16, others 100)")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the trainer's)")
     p.add_argument("--weight-decay", type=float, default=None, help="weight decay (default: the trainer's)")

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from models.spec import NeuronSpec
-from models.torch_snn import check_spikes, lif_step_
+from models.torch_snn import check_spikes, lif_step_, neuron_constants
 
 from .losses import mismatch_density
 from .surrogate import sigmoid_grad
@@ -176,9 +176,13 @@ def _online_loop(weights, input_spikes, target_spikes, neuron, cfg, on_step) -> 
     x = input_spikes.to(device=device, dtype=dtype)
     y = target_spikes.to(device=device, dtype=dtype)
     steps, batch = x.shape[0], x.shape[1]
-    n_layers, decay, v_th = len(weights), neuron.decay, neuron.v_th
-    v_target = v_th * cfg.target_scale
-    exact = cfg.trace_reset == "exact"
+    n_layers, exact = len(weights), cfg.trace_reset == "exact"
+    # The constants as 0-d tensors of the compute dtype: Python numbers cost a conversion
+    # in every kernel call (about 5% of an epoch); the values are the same.
+    const = neuron_constants(neuron, dtype, device)
+    decay, v_th = const.decay, const.v_th
+    v_target, error_scale, one, reset_norm = (torch.tensor(value, dtype=dtype, device=device) for value in
+                                               (neuron.v_th * cfg.target_scale, -1.0 / batch, 1.0, cfg.reset_norm))
 
     v = [x.new_zeros(batch, n) for n in sizes[1:]]
     v_pre = [x.new_empty(batch, n) for n in sizes[1:]]
@@ -202,18 +206,18 @@ def _online_loop(weights, input_spikes, target_spikes, neuron, cfg, on_step) -> 
                 traces[layer].mul_(decay).add_(s)
                 torch.mm(s, w.T, out=current[layer])
                 s = record[layer][t]
-                lif_step_(v[layer], current[layer], neuron, v_pre[layer], s)
+                lif_step_(v[layer], current[layer], const, v_pre[layer], s)
             torch.mul(y[t], v_target, out=error).sub_(v_pre[-1])
             if cfg.mask:
                 error.mul_(torch.ne(y[t], s, out=mask))  # target XOR spike, as 0/1
             flat = error.view(-1)
             torch.dot(flat, flat, out=square_error[t])
 
-            delta = error.mul_(-1.0 / batch)  # dL/dV_out of the batch-mean loss
+            delta = error.mul_(error_scale)  # -E / batch: dL/dV_out of the batch-mean loss
             for layer in range(n_layers - 1, -1, -1):
                 torch.mm(delta.T, traces[layer], out=grads[layer])
                 if exact:
-                    grads[layer].sub_(_reset_correction(delta, history[layer], last_reset[layer], t + 1, decay))
+                    grads[layer].sub_(_reset_correction(delta, history[layer], last_reset[layer], t + 1, neuron.decay))
                 if layer:
                     delta = (delta @ weights[layer]).mul_(sigmoid_grad(v_pre[layer - 1] - v_th))
             on_step(grads, t + 1)
@@ -224,7 +228,7 @@ def _online_loop(weights, input_spikes, target_spikes, neuron, cfg, on_step) -> 
                     history[layer][:, t + 1] = traces[layer]
                     last_reset[layer].masked_fill_(spiked.bool(), t + 1)
                 else:
-                    traces[layer].mul_(1.0 - spiked.sum(1, keepdim=True) / cfg.reset_norm)
+                    traces[layer].mul_(one - spiked.sum(1, keepdim=True) / reset_norm)
 
     return BatchStats(loss=float(square_error.sum()) * 0.5 / (batch * steps), spikes=record,
                       error_density=mismatch_density(y, record[-1]))
