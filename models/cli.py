@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+from training.defaults import IMAGE_DATASETS
+
 from .brian_snn import BACKENDS
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--model", required=True, help="model file (safetensors written by save_model)")
-    parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion-mnist"))
+    parser.add_argument("--dataset", default=IMAGE_DATASETS[0], choices=IMAGE_DATASETS)
     parser.add_argument("--split", default="test", choices=("train", "test"))
     parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
     parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")

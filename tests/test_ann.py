@@ -3,7 +3,7 @@ import torch
 
 from models.ann import relu_mlp
 from training.ann_train import AnnConfig, ann_batch
-from training.bptt import AdamState
+from training.adam import AdamState
 
 F64 = torch.float64
 

@@ -129,7 +129,8 @@ def test_train_audiocoder_adam_moments(moments):
     the moments and the bias-correction step count carry over into the next batch."""
     from encoders.rate import make_generator, poisson
     from training.audiocoder import online_config, train_audiocoder
-    from training.online import adam_step_, online_batch, online_pass
+    from training.adam import adam_step_
+    from training.online import online_batch, online_pass
 
     cfg, x, targets, weights = _tiny_training(moments)
     trained, history = train_audiocoder(x, targets, cfg, seed=7, weights=weights, progress=False)

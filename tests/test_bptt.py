@@ -3,7 +3,8 @@ import torch
 
 from models.spec import NetworkSpec, NeuronSpec
 from models.torch_snn import SpikingNetwork
-from training.bptt import AdamState, BPTTConfig, bptt_batch, bptt_grads, bptt_loss
+from training.adam import AdamState
+from training.bptt import BPTTConfig, bptt_batch, bptt_grads, bptt_loss
 from training.online import OnlineConfig, online_pass
 from training.surrogate import sigmoid_grad
 

@@ -7,7 +7,8 @@ from models.spec import NeuronSpec
 from models.torch_snn import heaviside, lif_step
 from training.losses import masked_vmem_loss
 from training.metrics import spike_mse
-from training.online import OnlineConfig, adam_step_, online_batch, online_pass
+from training.adam import adam_step_
+from training.online import OnlineConfig, online_batch, online_pass
 from training.surrogate import sigmoid_grad, sigmoid_spike
 
 F64 = torch.float64

@@ -146,3 +146,19 @@ def test_evaluate_and_simulate_draw_the_same_input_spikes():
     ins, _ = reconstruct(spec, init_weights(spec, torch.Generator().manual_seed(1)), images, "snn", seed=5)
     assert torch.equal(ins, encode_images(images, spec, seed=5).sum(0).to(ins.dtype))
     assert not torch.equal(ins, encode_images(images, spec, seed=6).sum(0).to(ins.dtype))
+
+
+def test_every_trainer_takes_its_defaults_from_one_table():
+    from training.defaults import DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, TRAINERS
+    for trainer in TRAINERS:
+        cfg = TrainConfig(trainer=trainer)
+        opt = cfg.optimizer_config()
+        assert (cfg.batch_size, opt.lr, opt.weight_decay) == (DEFAULT_BATCH[trainer], DEFAULT_LR[trainer],
+                                                              DEFAULT_WEIGHT_DECAY[trainer]), trainer
+
+
+def test_train_help_lists_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "autoencoder", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "bptt 16" in text and "paper 100" in text and "{fraction,exact}" in text

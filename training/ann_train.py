@@ -11,11 +11,9 @@ import torch
 
 from models.ann import relu_mlp
 
-from .bptt import AdamState
-from .online import adam_step_
+from .adam import AdamState, adam_step_
+from .defaults import ANN_OPTIMIZERS, DEFAULT_LR, DEFAULT_WEIGHT_DECAY
 
-OPTIMIZERS = ("sgd", "adam")
-DEFAULT_LR = {"sgd": 0.1, "adam": 5e-3}
 
 
 @dataclass(frozen=True)
@@ -32,12 +30,12 @@ class AnnConfig:
     eps: float = 1e-7
 
     def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.optimizer not in ANN_OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {ANN_OPTIMIZERS}, got {self.optimizer!r}")
         if self.lr is None:
-            object.__setattr__(self, "lr", DEFAULT_LR[self.optimizer])
+            object.__setattr__(self, "lr", DEFAULT_LR[f"ann-{self.optimizer}"])
         if self.weight_decay is None:
-            object.__setattr__(self, "weight_decay", 1e-4 if self.optimizer == "sgd" else 0.0)
+            object.__setattr__(self, "weight_decay", DEFAULT_WEIGHT_DECAY[f"ann-{self.optimizer}"])
         for name, low, high in (("lr", 0, math.inf), ("eps", 0, math.inf)):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > low and value < high):

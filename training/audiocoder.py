@@ -263,7 +263,8 @@ def train_audiocoder(features, targets: torch.Tensor, cfg: AudiocoderConfig, see
 
     from models.torch_snn import init_weights
 
-    from .online import adam_step_, online_pass
+    from .adam import adam_step_
+    from .online import online_pass
 
     x = _check_features(features, cfg.features.n_inputs)
     if targets.dim() != 3 or targets.shape[1] != len(x):

@@ -67,7 +67,7 @@ def train_ac_ann(features, targets: torch.Tensor, cfg: AcAnnConfig, seed: int = 
     from tqdm import tqdm
 
     from .ann_train import AnnConfig, ann_batch
-    from .bptt import AdamState
+    from .adam import AdamState
 
     x = torch.as_tensor(np.asarray(features, dtype=np.float32))
     if x.dim() != 2 or len(x) != len(targets):

@@ -27,16 +27,15 @@ from models.spec import NetworkSpec, autoencoder_spec
 from models.torch_snn import init_weights
 
 from .ann_train import AnnConfig, ann_batch
-from .bptt import AdamState, BPTTConfig, bptt_batch, cosine_lr
+from .adam import AdamState
+from .bptt import BPTTConfig, bptt_batch, cosine_lr
 from .checkpoints import load_checkpoint, save_checkpoint
-from .data import IMAGE_DATASETS, load_images
+from .data import load_images
+from .defaults import DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS, TRAINERS
 from .evaluate import check_images, evaluate_model
 from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
 
-TRAINERS = ("paper", "bptt", "ann-sgd", "ann-adam")
-DEFAULT_LR = {"paper": 5e-4, "bptt": 2e-3, "ann-sgd": 0.1, "ann-adam": 5e-3}
-DEFAULT_BATCH = {"paper": 100, "bptt": 16, "ann-sgd": 100, "ann-adam": 100}
 MODEL_FILE, METRICS_FILE, CHECKPOINT_FILE = "model.safetensors", "metrics.json", "checkpoint.safetensors"
 # settings that may change between an interrupted run and its resumption
 _RESUMABLE = ("checkpoint_every", "eval_limit")
@@ -111,9 +110,9 @@ class TrainConfig:
     def optimizer_config(self):
         """The trainer's settings: ``OnlineConfig``, ``BPTTConfig`` or ``AnnConfig``."""
         lr = DEFAULT_LR[self.trainer] if self.lr is None else self.lr
+        wd = DEFAULT_WEIGHT_DECAY[self.trainer] if self.weight_decay is None else self.weight_decay
         if self.is_ann:
-            return AnnConfig(optimizer=self.trainer[4:], lr=lr, weight_decay=self.weight_decay)
-        wd = 0.0 if self.weight_decay is None else self.weight_decay
+            return AnnConfig(optimizer=self.trainer[4:], lr=lr, weight_decay=wd)
         if self.trainer == "paper":
             return OnlineConfig(lr=lr, weight_decay=wd, mask=self.mask, trace_reset=self.trace_reset)
         return BPTTConfig(lr=lr, weight_decay=wd, mask=self.mask)

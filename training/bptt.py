@@ -19,7 +19,7 @@ moments kept across batches (``AdamState``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -27,7 +27,8 @@ from models.spec import NeuronSpec
 from models.torch_snn import lif_step, lif_step_, neuron_constants
 
 from .losses import masked_error, mismatch_density
-from .online import BatchStats, TrainSettings, adam_step_, check_batch
+from .adam import AdamState, adam_step_
+from .online import BatchStats, TrainSettings, check_batch
 from .surrogate import sigmoid_grad, sigmoid_spike
 
 
@@ -45,20 +46,6 @@ class BPTTConfig(TrainSettings):
             raise ValueError(f"detach_reset must be true or false, got {self.detach_reset!r}")
 
 
-@dataclass
-class AdamState:
-    """Adam moments (one per weight, same shapes) and the number of updates made so far."""
-
-    m1: list = field(default_factory=list)
-    m2: list = field(default_factory=list)
-    step: int = 0
-
-    @classmethod
-    def zeros_like(cls, weights: list[torch.Tensor]) -> "AdamState":
-        """Fresh state for these weights."""
-        return cls([torch.zeros_like(w) for w in weights], [torch.zeros_like(w) for w in weights], 0)
-
-
 def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,
               neuron: NeuronSpec, mask: bool = True, detach_reset: bool = True):
     """Unroll the network over T steps with surrogate spikes and sum the per-step masked loss.
@@ -69,7 +56,7 @@ def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_sp
     the spikes of every layer ``[T, batch, N_l]`` (detached).
     detach_reset: the reset carries no surrogate gradient (see ``BPTTConfig``).
     """
-    dynamics = neuron_constants(replace(neuron, clip=False), weights[0].dtype, weights[0].device)
+    dynamics = replace(neuron, clip=False)
     steps, batch = input_spikes.shape[0], input_spikes.shape[1]
     v = [input_spikes.new_zeros(batch, w.shape[0]) for w in weights]
     record = [input_spikes.new_empty(steps, batch, w.shape[0]) for w in weights]

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-FETCHABLE = ("mnist", "fashion-mnist")
+from .defaults import IMAGE_DATASETS as FETCHABLE  # the image datasets have canonical downloads
 
 
 def configure_data(parser: argparse.ArgumentParser) -> None:

@@ -11,20 +11,23 @@ import argparse
 import json
 
 from .cli_audio import configure_train_audiocoder, run_train_audiocoder
+from .defaults import (ANN_OPTIMIZERS, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS,
+                       SPIKING_TRAINERS, TRACE_RESETS, describe)
 
 
 def _common_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
+    p.add_argument("--dataset", choices=IMAGE_DATASETS, default=IMAGE_DATASETS[0])
     p.add_argument("--hidden", type=int, default=196, help="hidden layer size (default 196)")
     p.add_argument("--out", required=True, help="output folder for model.safetensors and metrics.json")
     p.add_argument("--train-limit", type=int, default=None, metavar="N", help="use the first N training images")
     p.add_argument("--eval-limit", type=int, default=None, metavar="N",
                    help="evaluate on the first N test images after training (0: skip; default all)")
     p.add_argument("--seed", type=int, default=1, help="seed of weights, spikes and shuffling (default 1)")
-    p.add_argument("--batch-size", type=int, default=None, help="default: the trainer's (bptt 16, others 100)")
+    p.add_argument("--batch-size", type=int, default=None, help=f"default: the trainer's ({describe(DEFAULT_BATCH)})")
     p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the trainer's)")
-    p.add_argument("--weight-decay", type=float, default=None, help="weight decay (default: the trainer's)")
+    p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: the trainer's, {describe(DEFAULT_LR)})")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help=f"weight decay (default: the trainer's, {describe(DEFAULT_WEIGHT_DECAY)})")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="checkpoint every N batches")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
@@ -34,21 +37,21 @@ def _common_options(p: argparse.ArgumentParser) -> None:
 
 def configure_autoencoder(p: argparse.ArgumentParser) -> None:
     _common_options(p)
-    p.add_argument("--trainer", choices=("paper", "bptt"), default="paper",
+    p.add_argument("--trainer", choices=SPIKING_TRAINERS, default=SPIKING_TRAINERS[0],
                    help="paper: the official online rule; bptt: backpropagation through time")
     p.add_argument("--steps", type=int, default=15, help="time steps T (default 15)")
     p.add_argument("--alpha", type=float, default=0.1, help="leak per step in [0, 1) (default 0.1)")
     p.add_argument("--max-rate", type=float, default=None, help="Poisson rate in Hz (default 300 MNIST, 500 Fashion)")
     p.add_argument("--no-mask", action="store_true", help="train without the XOR mask (fails, as in the paper)")
-    p.add_argument("--trace-reset", choices=("fraction", "exact"), default="fraction",
+    p.add_argument("--trace-reset", choices=TRACE_RESETS, default=TRACE_RESETS[0],
                    help="paper trainer: the code's fractional trace reset or the exact per-synapse reset")
     p.add_argument("--float64", action="store_true", help="train in double precision")
 
 
 def configure_ann(p: argparse.ArgumentParser) -> None:
     _common_options(p)
-    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
-                   help="sgd (lr 0.1, weight decay 1e-4) or adam (lr 5e-3)")
+    p.add_argument("--optimizer", choices=ANN_OPTIMIZERS, default=ANN_OPTIMIZERS[0],
+                   help="sgd (the official plain SGD with weight decay) or adam")
 
 
 def _run(args, trainer: str, **spiking) -> int:
@@ -102,7 +105,7 @@ def run_train(args) -> int:
 
 def configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="a model file (model.safetensors)")
-    p.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
+    p.add_argument("--dataset", choices=IMAGE_DATASETS, default=IMAGE_DATASETS[0])
     p.add_argument("--split", choices=("train", "test"), default="test")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="the first N images only")
     p.add_argument("--seed", type=int, default=0, help="seed of the input spikes (default 0)")

@@ -15,7 +15,8 @@ from scipy.io import wavfile
 
 from models.io import cache_root
 
-IMAGE_DATASETS = ("mnist", "fashion-mnist")
+from .defaults import IMAGE_DATASETS
+
 SPLITS = ("train", "test")
 _PREFIX = {"train": "train", "test": "t10k"}
 

@@ -41,10 +41,11 @@ import torch
 from models.spec import NeuronSpec
 from models.torch_snn import check_spikes, lif_step_, neuron_constants
 
+from .adam import adam_step_
+from .defaults import TRACE_RESETS
 from .losses import mismatch_density
 from .surrogate import sigmoid_grad
 
-TRACE_RESETS = ("fraction", "exact")
 
 
 def _check(cond: bool, message: str) -> None:
@@ -245,18 +246,6 @@ def _reset_correction(delta: torch.Tensor, history: torch.Tensor, last_reset: to
     coeff.scatter_(2, last_reset.unsqueeze(-1), weight.unsqueeze(-1))
     past = history[:, :step]  # [batch, step, pre]
     return torch.einsum("bmk,bkn->mn", coeff, past)
-
-
-def adam_step_(weights: list[torch.Tensor], grads: list[torch.Tensor], m1: list[torch.Tensor],
-               m2: list[torch.Tensor], step: int, cfg: TrainSettings) -> None:
-    """One in-place Adam update of every weight (the official code's formula):
-    ``m1 = b1 m1 + (1 - b1) g``, ``m2 = b2 m2 + (1 - b2) g^2``,
-    ``W -= lr * (m1 / (1 - b1^step)) / (sqrt(m2 / (1 - b2^step)) + eps)``,
-    with ``g = grad + weight_decay * W``. ``step`` counts from 1. Uses PyTorch's fused
-    Adam kernel (one pass over the weights; the same kernel as ``torch.optim.Adam(fused=True)``)."""
-    steps = [torch.tensor(float(step), device=w.device) for w in weights]
-    torch._fused_adam_(weights, grads, m1, m2, [], steps, lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2,
-                       weight_decay=cfg.weight_decay, eps=cfg.eps, amsgrad=False, maximize=False)
 
 
 def online_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,

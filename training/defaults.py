@@ -1,0 +1,24 @@
+"""Names and default settings shared by the trainers and the command line, in one place.
+
+Kept free of heavy imports (no torch, numpy or scipy) so that ``spikesynth --help`` stays
+fast while its choices and help texts come from the same constants as the code.
+"""
+
+from __future__ import annotations
+
+IMAGE_DATASETS = ("mnist", "fashion-mnist")
+SPIKING_TRAINERS = ("paper", "bptt")
+ANN_OPTIMIZERS = ("sgd", "adam")
+TRAINERS = SPIKING_TRAINERS + tuple(f"ann-{name}" for name in ANN_OPTIMIZERS)
+TRACE_RESETS = ("fraction", "exact")
+
+# per trainer: the official code's settings, except bptt's (tuned here, see the README)
+DEFAULT_LR = {"paper": 5e-4, "bptt": 2e-3, "ann-sgd": 0.1, "ann-adam": 5e-3}
+DEFAULT_BATCH = {"paper": 100, "bptt": 16, "ann-sgd": 100, "ann-adam": 100}
+DEFAULT_WEIGHT_DECAY = {"paper": 0.0, "bptt": 0.0, "ann-sgd": 1e-4, "ann-adam": 0.0}
+
+
+def describe(defaults: dict, names=None) -> str:
+    """``"paper 5e-4, bptt 2e-3"``: a per-trainer default for a help text (``names``: the
+    trainers to list, default all)."""
+    return ", ".join(f"{name} {defaults[name]:g}" for name in (names or defaults))
