@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from .runner import autoencoder_config, save_reconstructions, trained_autoencoder, training_and_test_figure
+from .runner import (FASHION_ANN, autoencoder_config, save_reconstructions, trained_autoencoder,
+                     training_and_test_figure)
 from .style import sweep_colors
 
 NAME = "fig6"
 TITLE = "Fashion-MNIST: AE-SNN (T = 60) against AE-ANN (Adam, lr 5e-3)"
 RUNS = {f"AE-SNN-{h}": {"hidden": h, "steps": 60, "trainer": "paper"} for h in (512, 1024)}
-RUNS.update({f"AE-ANN-{h}": {"hidden": h, "trainer": "ann-adam", "lr": 5e-3, "weight_decay": 1e-4}
-             for h in (512, 1024)})
+RUNS.update({f"AE-ANN-{h}": {"hidden": h, **FASHION_ANN} for h in (512, 1024)})
 
 
 def configs(ctx) -> list:

@@ -3,7 +3,7 @@ AE-SNN-1024 (T = 60); (C) Fashion-MNIST AE-SNN-1024 at T = 15, 30, 60 against th
 
 from __future__ import annotations
 
-from .runner import autoencoder_config, trained_autoencoder
+from .runner import FASHION_ANN, autoencoder_config, trained_autoencoder
 from .style import color, sweep_colors
 
 NAME = "fig7"
@@ -18,8 +18,8 @@ def _hidden(ctx):
 
 
 def _ann(ctx):
-    return [autoencoder_config(ctx, dataset="fashion-mnist", hidden=1024, trainer="ann-adam", lr=lr,
-                               weight_decay=1e-4) for lr in ANN_LRS]
+    return [autoencoder_config(ctx, dataset="fashion-mnist", hidden=1024, **{**FASHION_ANN, "lr": lr})
+            for lr in ANN_LRS]
 
 
 def _snn(ctx):

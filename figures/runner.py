@@ -92,6 +92,10 @@ _IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 22.0, "bptt": 60000 * 15 / 30.0
 _ANN_IMAGES_PER_SECOND = 60000 / 5.0
 
 
+# the Fashion-MNIST AE-ANN of figs. 6, 7 and Table 1: Adam at the paper's lr with weight decay
+FASHION_ANN = {"trainer": "ann-adam", "lr": 5e-3, "weight_decay": 1e-4}
+
+
 def autoencoder_config(ctx: Context, **settings):
     """The ``TrainConfig`` of one autoencoder at this context's size (train_limit, eval_limit)."""
     from training.autoencoder import TrainConfig

@@ -4,7 +4,7 @@ audio-to-image models on Datasets A and B, as Markdown and CSV (plus a rendered 
 from __future__ import annotations
 
 from .audio import audio_results, autoencoder_configs, pick
-from .runner import autoencoder_config, trained_autoencoder
+from .runner import FASHION_ANN, autoencoder_config, trained_autoencoder
 
 NAME = "table1"
 TITLE = "Summary (pixel MSE, z-scored per image)"
@@ -17,8 +17,7 @@ def _autoencoders(ctx) -> dict:
         ("Fashion-MNIST autoencoder 784-1024-784", "SNN (T = 60)"):
             autoencoder_config(ctx, dataset="fashion-mnist", hidden=1024, steps=60),
         ("Fashion-MNIST autoencoder 784-1024-784", "ANN (Adam)"):
-            autoencoder_config(ctx, dataset="fashion-mnist", hidden=1024, trainer="ann-adam", lr=5e-3,
-                               weight_decay=1e-4),
+            autoencoder_config(ctx, dataset="fashion-mnist", hidden=1024, **FASHION_ANN),
     }
 
 
