@@ -54,6 +54,7 @@ def test_train_and_evaluate_commands(tmp_path, capsys):
                  "--steps", "5", "--eval-limit", "50", "--data-dir", DATA]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["history"]["spike_mse"]) == 2 and metrics["test"]["n"] == 50
+    assert all(0 < d < 1 for d in metrics["history"]["error_density"])   # the XOR mask's density
     spec, weights, meta = load_model(out / "model.safetensors")
     assert spec.sizes == (784, 16, 784) and spec.steps == 5 and meta["kind"] == "snn"
     capsys.readouterr()

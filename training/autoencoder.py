@@ -124,8 +124,9 @@ class TrainConfig:
 @dataclass
 class TrainResult:
     """spec: the network spec; weights: ``[post, pre]`` tensors (CPU); history: per batch
-    ``loss``, ``spike_mse`` (spiking only) and ``pixel_mse`` (batch images against output spike
-    counts or ANN outputs) lists; metrics: what ``metrics.json`` holds (config, timing, test metrics)."""
+    ``loss``, ``spike_mse`` and ``error_density`` (spiking only: the share of output spikes that
+    differ from the target, the XOR mask's density) and ``pixel_mse`` (batch images against
+    output spike counts or ANN outputs) lists; metrics: what ``metrics.json`` holds (config, timing, test metrics)."""
 
     spec: NetworkSpec
     weights: list
@@ -184,7 +185,8 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
     gen = make_generator(cfg.seed)
     weights = [w.to(device) for w in init_weights(spec, gen, scale=0.01 if cfg.is_ann else 0.1, dtype=dtype)]
     adam = AdamState.zeros_like(weights)
-    history: dict = {"loss": [], "pixel_mse": []} if cfg.is_ann else {"loss": [], "spike_mse": [], "pixel_mse": []}
+    history: dict = {"loss": [], "pixel_mse": []} if cfg.is_ann else {"loss": [], "spike_mse": [], "pixel_mse": [],
+                                                                      "error_density": []}
     done, elapsed = 0, 0.0
     if resume:
         done, elapsed, history = _restore(out / CHECKPOINT_FILE, cfg, weights, adam, gen)
@@ -220,7 +222,8 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                 out_counts = stats.spikes[-1].sum(0).cpu()
                 record = {"loss": stats.loss,
                           "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
-                          "pixel_mse": float(per_image_mse(x, out_counts).mean())}
+                          "pixel_mse": float(per_image_mse(x, out_counts).mean()),
+                          "error_density": stats.error_density}
             for key, value in record.items():
                 history[key].append(value)
             bar.update(1)
