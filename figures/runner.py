@@ -150,7 +150,7 @@ def trained_autoencoder(ctx: Context, cfg) -> dict:
         train_images, _ = load_images(cfg.dataset, "train", ctx.data_dir, as_float=True)
         train_images = torch.from_numpy(train_images[:ctx.settings["test_limit"]])
         kind = "ann" if cfg.is_ann else "snn"
-        train_metrics = evaluate_model(result.spec, result.weights, train_images, kind, seed=1)
+        train_metrics, _ = evaluate_model(result.spec, result.weights, train_images, kind, seed=1)
         return {"history": result.history, "metrics": result.metrics, "train": train_metrics,
                 "test": result.metrics["test"], "model": str(directory / MODEL_FILE)}
 

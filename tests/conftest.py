@@ -32,3 +32,21 @@ def isolated_data(tmp_path, monkeypatch):
         raise URLError("network is unreachable (test)")
     monkeypatch.setattr(catalog, "urlopen", offline)
     return tmp_path
+
+
+@pytest.fixture
+def plotted(monkeypatch) -> dict:
+    """The ``inputs`` and ``outputs`` (tensors) of the last reconstruction grid drawn by
+    ``figures.reconstructions.plot_reconstructions`` (which still draws it)."""
+    import torch
+
+    import figures.reconstructions
+
+    plot, seen = figures.reconstructions.plot_reconstructions, {}
+
+    def recording(inputs, outputs, path, **kwargs):
+        seen.update(inputs=torch.as_tensor(inputs), outputs=torch.as_tensor(outputs))
+        return plot(inputs, outputs, path, **kwargs)
+
+    monkeypatch.setattr(figures.reconstructions, "plot_reconstructions", recording)
+    return seen

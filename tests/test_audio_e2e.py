@@ -1,6 +1,7 @@
 """End to end on a tiny made-up FSDD: tones per digit -> AC-SNN -> images, and the CLI."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,13 @@ from training.cli import main
 
 TINY = AudiocoderConfig(features=FeatureConfig(frames=40, pool=4), hidden=16, steps=5, max_rate=200.0,
                         batch=5, epochs=1)
+
+
+def tiny_mnist_and_classifier():
+    """Random 'MNIST' ``(images [40, 28, 28] in {0, 1}, labels [40])`` and classifier weights."""
+    g = np.random.default_rng(0)
+    mnist = ((g.random((40, 28, 28)) > 0.7).astype(np.float32), np.repeat(np.arange(10), 4))
+    return mnist, [torch.randn(8, 784, generator=torch.Generator().manual_seed(0)), torch.randn(10, 8)]
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +49,8 @@ def world(tmp_path_factory):
         ann_path = tmp / "ae-ann.safetensors"
         save_model(ann_path, ann, init_weights(ann, torch.Generator().manual_seed(1)), kind="ann",
                    extra={"trainer": "ann-adam"})
-        g = np.random.default_rng(0)
-        mnist = ((g.random((40, 28, 28)) > 0.7).astype(np.float32), np.repeat(np.arange(10), 4))
-        classifier = [torch.randn(8, 784), torch.randn(10, 8)]
-        res = audio_experiment(ae_path, TINY, tmp / "out", datasets=("A", "B"), ths=(2,), data_dir=tmp / "data",
+        mnist, classifier = tiny_mnist_and_classifier()
+        res = audio_experiment(ae_path, TINY, tmp / "out", ths={"A": (2,), "B": (1,)}, data_dir=tmp / "data",
                                mnist=mnist, classifier_weights=classifier, progress=False,
                                ann_autoencoders=[ann_path], ann_ths=(1, None))
         yield tmp, ae_path, res
@@ -56,7 +62,7 @@ def test_tiny_experiment_writes_models_images_and_results(world):
     assert (res["n_train"], res["n_test"]) == (20, 50)
     assert [(r["model"], r["dataset"], r["th"]) for r in res["runs"]] == [
         ("AC-SNN", "A", 2), ("AC-ANN-adam", "A", 1), ("AC-ANN-adam", "A", None),
-        ("AC-SNN", "B", 2), ("AC-ANN-adam", "B", 1), ("AC-ANN-adam", "B", None)]
+        ("AC-SNN", "B", 1), ("AC-ANN-adam", "B", 1), ("AC-ANN-adam", "B", None)]
     assert (out / "B-ann-adam-thfull.png").is_file()
     for r in res["runs"]:
         assert 0 <= r["identity"] <= 1 and np.isfinite(r["mse"]) and r["n"] == 50
@@ -66,6 +72,46 @@ def test_tiny_experiment_writes_models_images_and_results(world):
     assert spec.sizes == (390, 16, 12, 784) and cfg == TINY and extra["dataset"] == "A"
     grid = imread(out / "A-th2.png")
     assert grid.shape[:2] == (5 * 28, 10 * 28)         # 5 test clips of each of the 10 digits
+
+
+@pytest.mark.parametrize("ths", [(15, 10), {}, {"C": (2,)}, {"A": 2}])
+def test_experiment_refuses_bad_th_maps(world, ths):
+    tmp, ae_path, _ = world
+    with pytest.raises(ValueError, match="ths must map datasets"):
+        audio_experiment(ae_path, TINY, tmp / "bad", ths=ths, data_dir=tmp / "data", progress=False)
+
+
+def test_figures_run_both_datasets_in_one_experiment(world, monkeypatch, tmp_path):
+    # figures.audio runs A and B (each at its own Th values) in one audio_experiment call:
+    # MNIST and the classifier are loaded once, and the folder's results.json holds every run
+    import figures.audio as audio
+    import training.audiocoder as audiocoder
+    import training.classifier as classifier
+    import training.data as data
+    from figures.runner import Context
+
+    tmp, ae_path, _ = world
+    ann = autoencoder_spec(hidden=12)
+    sgd_path = tmp_path / "ae-ann-sgd.safetensors"
+    save_model(sgd_path, ann, init_weights(ann, torch.Generator().manual_seed(2)), kind="ann",
+               extra={"trainer": "ann-sgd"})
+    models = {"ann-sgd": sgd_path, "ann-adam": tmp / "ae-ann.safetensors"}
+    monkeypatch.setattr(audio, "trained_autoencoder",
+                        lambda ctx, cfg: {"model": str(models.get(cfg.trainer, ae_path))})
+    monkeypatch.setattr(audiocoder, "preset", lambda name: TINY)
+    monkeypatch.setattr(audio, "SNN_THS", {"A": (2, 1), "B": (2,)})    # the tiny autoencoder has 4 steps
+    mnist, weights = tiny_mnist_and_classifier()
+    loads = []
+    monkeypatch.setattr(data, "load_images", lambda *a, **k: loads.append("mnist") or mnist)
+    monkeypatch.setattr(classifier, "load_or_train_classifier",
+                        lambda *a, **k: loads.append("classifier") or (weights, 1.0))
+    ctx = Context(out=tmp_path / "figures", data_dir=str(tmp / "data"), cache=tmp_path / "cache",
+                  sizes={"fsdd_epochs": 1, "audio_train": None, "audio_test": None})
+    results = audio.audio_results(ctx)
+    assert sorted(loads) == ["classifier", "mnist"]
+    assert [(r["dataset"], r["th"]) for r in results["runs"] if r["model"] == "AC-SNN"] == [
+        (d, th) for d, ths in audio.SNN_THS.items() for th in ths]
+    assert json.loads((Path(results["out_dir"]) / "results.json").read_text())["runs"] == results["runs"]
 
 
 def test_synthesize_cli_on_stereo_16khz_wav_and_bad_files(world, capsys):
@@ -93,7 +139,7 @@ def test_train_audiocoder_cli_overrides_the_preset(monkeypatch, tmp_path, capsys
     seen = {}
 
     def fake_experiment(autoencoder, cfg, out_dir, **kwargs):
-        seen["cfg"] = cfg
+        seen.update(cfg=cfg, **kwargs)
         return {"runs": [], "n_train": 0, "n_test": 0}
 
     monkeypatch.setattr(audiocoder, "audio_experiment", fake_experiment)
@@ -102,5 +148,6 @@ def test_train_audiocoder_cli_overrides_the_preset(monkeypatch, tmp_path, capsys
     cfg = seen["cfg"]
     assert (cfg.epochs, cfg.target_scale, cfg.moments) == (2, 1.5, "batch")
     assert cfg.hidden == audiocoder.preset("cpu").hidden
+    assert seen["ths"] == {"A": (15, 10), "B": (15, 10)}    # one call for both datasets (--datasets A B)
     assert main(["train", "audiocoder", "--autoencoder", "x", "--target-scale", "0"]) == 1
     assert "target_scale" in capsys.readouterr().err

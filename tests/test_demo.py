@@ -2,14 +2,25 @@
 
 import json
 
+import torch
+
+from models.io import load_model
 from training.cli import main
+from training.data import load_sample
+from training.evaluate import evaluate_model
 
 
-def test_demo_runs_offline_and_agrees(tmp_path, capsys, monkeypatch):
+def test_demo_runs_offline_and_agrees(tmp_path, capsys, monkeypatch, plotted):
     monkeypatch.delenv("SPIKESYNTH_DATA", raising=False)   # the demo needs no dataset folder
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--epochs", "1", "--compare-images", "5"]) == 0
     summary = json.loads(capsys.readouterr().out)
+    # the grid shows the outputs behind summary["test"] (all 1,000 test images, seed 0)
+    spec, weights, _ = load_model(out / "model.safetensors")
+    test = torch.from_numpy(load_sample("test")[0]).to(torch.float32) / 255
+    scored, outputs = evaluate_model(spec, weights, test, seed=0)
+    assert scored == summary["test"] and outputs[:10].sum() > 0
+    assert torch.equal(plotted["inputs"], test[:10]) and torch.equal(plotted["outputs"], outputs[:10])
     assert summary["test"]["n"] == 1000 and 0 < summary["test"]["spike_mse"] < 1.5
     assert [r["mismatches"] for r in summary["brian2_vs_mirror"]] == [0, 0]
     assert summary["brian2_vs_mirror"][0]["mirror_spikes"] > 0

@@ -9,6 +9,8 @@ from models.io import load_model
 from models.spec import autoencoder_spec
 from training.autoencoder import CHECKPOINT_FILE, TrainConfig, train_autoencoder
 from training.cli import main
+from training.data import load_images
+from training.evaluate import evaluate_model
 
 DATA = os.environ.get("SPIKESYNTH_DATA", "/work/shared/data")
 TINY = dict(train_limit=300, batch_size=50, hidden=16, steps=5, eval_limit=0, seed=3)
@@ -48,21 +50,27 @@ def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path):
         train_autoencoder(TrainConfig(alpha=0.2, **TINY), tmp_path, DATA, resume=True, progress=False)
 
 
-def test_train_and_evaluate_commands(tmp_path, capsys):
+def test_train_and_evaluate_commands(tmp_path, capsys, plotted):
     out = tmp_path / "run"
     assert main(["train", "autoencoder", "--out", str(out), "--train-limit", "200", "--hidden", "16",
-                 "--steps", "5", "--eval-limit", "50", "--data-dir", DATA]) == 0
+                 "--steps", "15", "--eval-limit", "50", "--data-dir", DATA]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["history"]["spike_mse"]) == 2 and metrics["test"]["n"] == 50
     assert all(0 < d < 1 for d in metrics["history"]["error_density"])   # the XOR mask's density
     spec, weights, meta = load_model(out / "model.safetensors")
-    assert spec.sizes == (784, 16, 784) and spec.steps == 5 and meta["kind"] == "snn"
+    assert spec.sizes == (784, 16, 784) and spec.steps == 15 and meta["kind"] == "snn"
     capsys.readouterr()
     assert main(["evaluate", "--model", str(out / "model.safetensors"), "--limit", "50", "--json",
                  "--data-dir", DATA, "--plot", str(tmp_path / "grid.png")]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == 50 and report["spike_mse"] == pytest.approx(metrics["test"]["spike_mse"])
     assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
+    # the grid shows the outputs that were scored: those of the 50-image evaluation, not a redraw of 10
+    images = torch.from_numpy(load_images("mnist", "test", DATA, as_float=True)[0][:50])
+    scored, outputs = evaluate_model(spec, weights, images, seed=0)
+    assert scored == {k: report[k] for k in scored}
+    assert outputs[:10].sum() > 0   # else a redraw would plot the same zeros
+    assert torch.equal(plotted["inputs"], images[:10]) and torch.equal(plotted["outputs"], outputs[:10])
 
 
 def test_ann_command_writes_an_ann_model(tmp_path):
@@ -126,7 +134,6 @@ def test_resume_after_killing_the_process(tmp_path):
 
 
 def test_evaluate_rejects_images_of_the_wrong_size_or_range():
-    from training.evaluate import evaluate_model
     spec = autoencoder_spec("mnist", hidden=4)
     weights = [torch.zeros(4, 784), torch.zeros(784, 4)]
     with pytest.raises(ValueError, match="784 pixels"):

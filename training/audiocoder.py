@@ -422,13 +422,15 @@ def balanced_subset(digits, limit: int | None) -> np.ndarray:
     return np.sort(examples_per_digit(digits, limit // 10))
 
 
-def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, datasets=("A", "B"), ths=(15, 10),
-                     data_dir=None, seed: int = 0, device: str = "cpu", max_train: int | None = None,
-                     max_test: int | None = None, mnist=None, classifier_weights=None, progress: bool = True,
-                     ann_autoencoders=(), ann_ths=(*TH_VALUES, None)) -> dict:
-    """Train and test the AC-SNN for each dataset (A, B) and ``th``; returns and writes the results.
+def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, ths: dict, data_dir=None, seed: int = 0,
+                     device: str = "cpu", max_train: int | None = None, max_test: int | None = None, mnist=None,
+                     classifier_weights=None, progress: bool = True, ann_autoencoders=(),
+                     ann_ths=(*TH_VALUES, None)) -> dict:
+    """Train and test the AC-SNN for each dataset and ``th``; returns and writes the results.
 
     autoencoder: path of the trained MNIST AE-SNN model file (784-196-784).
+    ths: the datasets to run, in order, each with its Th values, e.g. ``{"A": (15, 10), "B": (15,)}``;
+    the clips' features, MNIST and the classifier are loaded once for all of them.
     FSDD's standard split (test: recordings 0-4 of each speaker and digit; never trained on),
     optionally cut to ``max_train`` / ``max_test`` clips balanced over digits.
     mnist: ``(images [n, 28, 28] in [0, 1], labels)`` (default: MNIST train from ``data_dir``);
@@ -437,8 +439,9 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, datasets=("A",
     baseline (same hidden size, the AE-ANN's optimizer, lr 1e-4, weight decay 1e-4) is trained
     per dataset and per ``ann_ths`` entry (``None``: unquantised) and tested the same way.
     Writes into ``out_dir``: ``{dataset}-th{th}.safetensors`` (the audio-to-image network),
-    ``{dataset}-th{th}.png`` (5 synthesized test images per digit) and ``results.json``
-    (one entry per run, with ``model`` ``AC-SNN`` or ``AC-ANN-sgd`` / ``AC-ANN-adam``).
+    ``{dataset}-th{th}.png`` (5 synthesized test images per digit) and ``results.json`` (the
+    returned dict: one entry per run of this call, every dataset, with ``model`` ``AC-SNN`` or
+    ``AC-ANN-sgd`` / ``AC-ANN-adam``; rewritten atomically after each run).
     """
     from pathlib import Path
 
@@ -452,9 +455,10 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, datasets=("A",
     out_dir = Path(out_dir)
     ae_spec, ae_weights, _ = load_model(autoencoder, kind="snn")
     check_autoencoder(ae_spec)
-    for d in datasets:
-        if d not in DATASETS:
-            raise ValueError(f"datasets must be among {DATASETS}, got {d!r}")
+    if not (isinstance(ths, dict) and ths
+            and all(d in DATASETS and isinstance(v, (tuple, list)) for d, v in ths.items())):
+        raise ValueError(f"ths must map datasets among {DATASETS} to tuples of Th values, e.g. {{'A': (15, 10)}}, "
+                         f"got {ths!r}")
     train = load_fsdd(data_dir, "train")
     test = load_fsdd(data_dir, "test")
     train = [train[i] for i in balanced_subset([c.digit for c in train], max_train)]
@@ -473,14 +477,14 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, datasets=("A",
     shown = examples_per_digit(d_test, 5)
     results = {"config": cfg.to_dict(), "autoencoder": str(autoencoder), "seed": seed,
                "n_train": len(train), "n_test": len(test), "runs": []}
-    for dataset in datasets:
+    for dataset, dataset_ths in ths.items():
         pairs = pair_images(d_train, labels, dataset, seed=seed, class_idx=class_idx)
         if dataset == "A":
             refs = flat[class_idx][:, None]
         else:
             k = min(100, min(len(np.unique(pairs[d_train == d])) for d in range(10)))
             refs = flat[reference_sets(pairs, d_train, k, seed)]
-        for th in ths:
+        for th in dataset_ths:
             targets = hidden_spike_maps(ae_spec, ae_weights, flat[pairs], th, seed=seed + 1)
             weights, history = train_audiocoder(f_train, targets, cfg, seed=seed, device=device, progress=progress)
             counts = synthesize_counts(spec, [*weights, ae_weights[1]], f_test, seed=seed + 2, device=device)

@@ -126,12 +126,14 @@ class TrainResult:
     """spec: the network spec; weights: ``[post, pre]`` tensors (CPU); history: per batch
     ``loss``, ``spike_mse`` and ``error_density`` (spiking only: the share of output spikes that
     differ from the target, the XOR mask's density) and ``pixel_mse`` (batch images against
-    output spike counts or ANN outputs) lists; metrics: what ``metrics.json`` holds (config, timing, test metrics)."""
+    output spike counts or ANN outputs) lists; metrics: what ``metrics.json`` holds (config, timing, test metrics);
+    test_outputs: the outputs ``[n, N]`` scored in ``metrics["test"]`` (None when not evaluated)."""
 
     spec: NetworkSpec
     weights: list
     history: dict
     metrics: dict = field(default_factory=dict)
+    test_outputs: torch.Tensor | None = None
 
 
 def _shuffle(n: int, seed: int, epoch: int) -> torch.Tensor:
@@ -243,12 +245,13 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                "train_cpu_seconds": train_cpu,  # of this process since its start or resumption
                "batches": total, "images_per_second": total * cfg.batch_size / train_seconds if train_seconds else None,
                "train_images": len(images), "final_batch": {k: v[-1] for k, v in history.items()}}
+    test_outputs = None
     if cfg.eval_limit != 0:
         test = given_test if given_test is not None else load_images(cfg.dataset, "test", data_dir, as_float=True)[0]
         test = torch.from_numpy(test[:cfg.eval_limit] if cfg.eval_limit else test)
-        metrics["test"] = evaluate_model(spec, weights, test, "ann" if cfg.is_ann else "snn", seed=0,
-                                         device=cfg.device, progress=progress)
-    result = TrainResult(spec=spec, weights=weights, history=history, metrics=metrics)
+        metrics["test"], test_outputs = evaluate_model(spec, weights, test, "ann" if cfg.is_ann else "snn", seed=0,
+                                                       device=cfg.device, progress=progress)
+    result = TrainResult(spec=spec, weights=weights, history=history, metrics=metrics, test_outputs=test_outputs)
     if out is not None:
         write_outputs(out, result, "ann" if cfg.is_ann else "snn")
         (out / CHECKPOINT_FILE).unlink(missing_ok=True)

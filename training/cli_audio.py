@@ -86,7 +86,7 @@ def run_train_audiocoder(args) -> int:
     overrides = {k: getattr(args, k) for k in ("epochs", "hidden", "target_scale", "moments") if getattr(args, k) is not None}
     if overrides:
         cfg = cfg.with_(**overrides)
-    results = audio_experiment(args.autoencoder, cfg, args.out_dir, datasets=args.datasets, ths=args.th,
+    results = audio_experiment(args.autoencoder, cfg, args.out_dir, ths={d: tuple(args.th) for d in args.datasets},
                                data_dir=args.data_dir, seed=args.seed, device=args.device,
                                max_train=args.max_train, max_test=args.max_test,
                                ann_autoencoders=args.ann_autoencoder)

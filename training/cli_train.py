@@ -116,17 +116,14 @@ def configure_evaluate(p: argparse.ArgumentParser) -> None:
 
 
 def run_evaluate(args) -> int:
-    from .evaluate import evaluate_file, reconstruct
+    from .evaluate import evaluate_file
 
-    metrics, spec, weights, kind, images = evaluate_file(args.model, args.dataset, args.split, args.data_dir,
-                                                         args.limit, args.seed, device=args.device,
-                                                         progress=not args.json)
+    metrics, kind, images, outputs = evaluate_file(args.model, args.dataset, args.split, args.data_dir,
+                                                   args.limit, args.seed, device=args.device, progress=not args.json)
     report = {"model": str(args.model), "dataset": args.dataset, "split": args.split, "kind": kind, **metrics}
     if args.plot:
         from figures.reconstructions import plot_reconstructions
-        shown = images[:10]
-        _, outputs = reconstruct(spec, weights, shown, kind, args.seed, device=args.device)
-        plot_reconstructions(shown, outputs, args.plot,
+        plot_reconstructions(images[:10], outputs[:10], args.plot,   # the scored outputs, not a redraw
                              title=f"{args.dataset} {args.split}: inputs (top), {kind} outputs (bottom)")
         report["plot"] = str(args.plot)
     if args.json:

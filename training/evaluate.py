@@ -61,20 +61,24 @@ def reconstruct(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Te
 
 
 def evaluate_model(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Tensor, kind: str = "snn",
-                   seed: int = 0, device: str = "cpu", progress: bool = False) -> dict:
-    """Metrics of a model on images ``[n, ...]`` in [0, 1]: ``{"n", "pixel_mse", "spike_mse"}``
-    (per image z-scored, averaged over images and pixels; ``spike_mse`` is None for an ANN)."""
+                   seed: int = 0, device: str = "cpu", progress: bool = False) -> tuple[dict, torch.Tensor]:
+    """Score a model on images ``[n, ...]`` in [0, 1]. Returns ``(metrics, outputs)``: metrics
+    ``{"n", "pixel_mse", "spike_mse"}`` (per image z-scored, averaged over images and pixels;
+    ``spike_mse`` is None for an ANN) and the outputs ``[n, N]`` they score (see ``reconstruct``),
+    so a plot can show exactly the reconstructions behind the numbers."""
     x = check_images(images, spec.sizes[0])
     ins, outs = reconstruct(spec, weights, x, kind, seed, device, progress)
-    return {"n": len(x), "pixel_mse": float(per_image_mse(x, outs).mean()),
-            "spike_mse": float(per_image_mse(ins, outs).mean()) if kind == "snn" else None}
+    metrics = {"n": len(x), "pixel_mse": float(per_image_mse(x, outs).mean()),
+               "spike_mse": float(per_image_mse(ins, outs).mean()) if kind == "snn" else None}
+    return metrics, outs
 
 
 def evaluate_file(model: str | os.PathLike, dataset: str = "mnist", split: str = "test",
                   data_dir: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0,
                   device: str = "cpu", progress: bool = False):
     """Load a model file and evaluate it on the first ``limit`` images (all if None) of a
-    dataset split. Returns ``(metrics, spec, weights, kind, images)``."""
+    dataset split. Returns ``(metrics, kind, images, outputs)``: ``evaluate_model``'s metrics
+    and scored outputs ``[n, N]``, the model's kind and the images ``[n, H, W]`` in [0, 1]."""
     spec, weights, meta = load_model(model)
     images, _ = load_images(dataset, split, data_dir, as_float=True)
     if limit is not None:
@@ -82,5 +86,5 @@ def evaluate_file(model: str | os.PathLike, dataset: str = "mnist", split: str =
             raise ValueError(f"limit must be an integer in [1, {len(images)}], got {limit!r}")
         images = images[:limit]
     images = torch.from_numpy(images)
-    metrics = evaluate_model(spec, weights, images, meta["kind"], seed, device, progress)
-    return metrics, spec, weights, meta["kind"], images
+    metrics, outputs = evaluate_model(spec, weights, images, meta["kind"], seed, device, progress)
+    return metrics, meta["kind"], images, outputs
