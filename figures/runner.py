@@ -168,20 +168,27 @@ def smooth(values, window: int = 10):
 
 
 def save_reconstructions(ctx: Context, name: str, model: str, dataset: str, title: str, n: int = 10) -> None:
-    """Reconstruct the first ``n`` test images of ``dataset`` with the AE-SNN model file
-    ``model`` and save the grid (pixels above output spike counts) as figure ``name``."""
+    """Save the grid of the first ``n`` (<= ``ENCODE_BATCH``) test images of ``dataset`` (pixels
+    above output spike counts) of the AE-SNN model file ``model`` as figure ``name``: the very
+    outputs that the test evaluation after training scored (its seed, and its first batch of
+    ``ENCODE_BATCH`` images, since the spikes are drawn a batch at a time)."""
     import torch
 
     from models.io import load_model
+    from models.simulate import ENCODE_BATCH
+    from training.autoencoder import EVAL_SEED
     from training.data import load_images
     from training.evaluate import reconstruct
 
     from .reconstructions import reconstruction_figure
 
+    if not 1 <= n <= ENCODE_BATCH:
+        raise ValueError(f"n must be in [1, {ENCODE_BATCH}], got {n!r}")
     spec, weights, _ = load_model(model)
     images, _ = load_images(dataset, "test", ctx.data_dir, as_float=True)
-    images = torch.from_numpy(images[:n])
-    _, outputs = reconstruct(spec, weights, images, "snn", seed=ctx.seed)
+    images = torch.from_numpy(images[:ENCODE_BATCH])
+    _, outputs = reconstruct(spec, weights, images, "snn", seed=EVAL_SEED)
+    images, outputs = images[:n], outputs[:n]
     ctx.save(name, reconstruction_figure(images, outputs, n, title),
              {"model": model, "dataset": dataset, "output_spike_counts_total": float(outputs.sum())})
 

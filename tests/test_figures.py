@@ -139,3 +139,26 @@ def test_fig5_rows_and_reconstructions(ctx):
     assert all(0 < r["test_pixel_mse"] < 3 and r["train_seconds"] > 0 for r in rows)
     assert load(ctx, "fig5b")["output_spike_counts_total"] >= 0
     assert (ctx.out / "fig5.csv").read_text().startswith("model,")
+
+
+def test_reconstruction_grid_shows_the_scored_outputs(ctx, data_dir, monkeypatch, tmp_path):
+    import torch
+
+    import figures.reconstructions
+    from figures.runner import save_reconstructions
+    from training.autoencoder import TrainConfig, train_autoencoder
+
+    cfg = TrainConfig(train_limit=300, hidden=32, eval_limit=100, seed=2)
+    result = train_autoencoder(cfg, tmp_path / "ae", str(data_dir), progress=False)
+    drawn, seen = figures.reconstructions.reconstruction_figure, {}
+
+    def recording(inputs, outputs, n, title):
+        seen["outputs"] = torch.as_tensor(outputs)
+        return drawn(inputs, outputs, n, title)
+
+    monkeypatch.setattr(figures.reconstructions, "reconstruction_figure", recording)
+    save_reconstructions(ctx, "grid", str(tmp_path / "ae" / "model.safetensors"), "mnist", "t", n=10)
+    assert seen["outputs"].sum() > 0   # a silent network would match any redraw
+    assert torch.equal(seen["outputs"], result.test_outputs[:10])
+    with pytest.raises(ValueError, match="n must be in"):
+        save_reconstructions(ctx, "grid", str(tmp_path / "ae" / "model.safetensors"), "mnist", "t", n=101)

@@ -36,6 +36,7 @@ from .evaluate import check_images, evaluate_model
 from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
 
+EVAL_SEED = 0  # seed of the input spikes of the test evaluation after training
 MODEL_FILE, METRICS_FILE, CHECKPOINT_FILE = "model.safetensors", "metrics.json", "checkpoint.safetensors"
 # settings that may change between an interrupted run and its resumption
 _RESUMABLE = ("checkpoint_every", "eval_limit")
@@ -249,7 +250,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
     if cfg.eval_limit != 0:
         test = given_test if given_test is not None else load_images(cfg.dataset, "test", data_dir, as_float=True)[0]
         test = torch.from_numpy(test[:cfg.eval_limit] if cfg.eval_limit else test)
-        metrics["test"], test_outputs = evaluate_model(spec, weights, test, "ann" if cfg.is_ann else "snn", seed=0,
+        metrics["test"], test_outputs = evaluate_model(spec, weights, test, "ann" if cfg.is_ann else "snn", seed=EVAL_SEED,
                                                        device=cfg.device, progress=progress)
     result = TrainResult(spec=spec, weights=weights, history=history, metrics=metrics, test_outputs=test_outputs)
     if out is not None:
