@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Encoder, check_int, check_number, check_spikes, check_values, to_numpy, work_dtype, wrap
+from .base import (Encoder, check_int, check_number, check_spikes, check_static_shape, check_values, to_numpy,
+                   work_dtype, wrap)
 from .rate import even_spikes
 
 
@@ -70,8 +71,7 @@ class ReceptiveFields(Encoder):
     def encode(self, x):
         """``[..., N]`` values -> 0/1 spikes ``[steps, ..., N * n_bins]``."""
         arr, like = to_numpy(x)
-        if arr.ndim < 1:
-            raise ValueError("x must have shape [..., N] (at least 1 dimension), got a scalar")
+        check_static_shape(arr.shape)
         u = self._scaled(arr.astype(np.float64))
         centres = np.linspace(0.0, 1.0, self.n_bins)
         r = np.exp(-(u[..., None] - centres) ** 2 / (2 * self.sigma ** 2)).reshape(-1)

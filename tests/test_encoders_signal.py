@@ -186,7 +186,7 @@ def test_signal_bad_input(name, bad, match):
 
 
 @pytest.mark.parametrize("name, params, match", [
-    ("step_forward", dict(threshold=0.0), r"threshold must be a finite number in \(0"),
+    ("step_forward", dict(threshold=0.0), "threshold must be a finite number > 0, got 0.0"),
     ("bsa", dict(filter_cutoff=0.5), r"filter_cutoff must be a finite number in \(0, 0.5\)"),
     ("bsa", dict(filter_order=0), "filter_order must be an integer >= 1"),
     ("pwm", dict(frequency=600.0), r"frequency \* dt must be in \(0, 0.5\]"),

@@ -58,19 +58,25 @@ def test_poisson_normalize_and_domain():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(max_rate=-1.0), "max_rate must be a finite rate >= 0"),
+    (dict(max_rate=-1.0), r"max_rate \(Hz\) must be a finite number >= 0, got -1.0"),
+    (dict(max_rate=float("inf")), r"max_rate \(Hz\) must be a finite number >= 0, got inf"),
     (dict(max_rate=2000.0), r"max_rate \* dt must be <= 1"),
-    (dict(steps=0), "steps must be a positive integer"),
-    (dict(dt=0.0), "dt must be a positive number"),
+    (dict(steps=0), "steps must be an integer >= 1, got 0"),
+    (dict(steps=2.0), "steps must be an integer >= 1, got 2.0"),
+    (dict(dt=0.0), r"dt \(s\) must be a finite number > 0, got 0.0"),
+    (dict(seed=-1), "seed must be an integer >= 0, got -1"),
+    (dict(normalize=1), "normalize must be true or false, got 1"),
 ])
 def test_poisson_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         encoders.get("poisson", **kwargs)
 
 
-def test_poisson_nan():
+def test_poisson_nan_and_inf():
     with pytest.raises(ValueError, match="NaN"):
         encoders.get("poisson", seed=0).encode(np.array([0.2, np.nan]))
+    with pytest.raises(ValueError, match="x contains NaN or infinite values"):
+        poisson(torch.tensor([0.2, -math.inf]), 3, 300.0, seed=0, normalize=True)
 
 
 # --- regular --------------------------------------------------------------------
