@@ -178,6 +178,17 @@ def initial_values(initial, shape: tuple, encoder: str) -> np.ndarray:
     return init.reshape(-1) if init.size != 1 else init.reshape(())
 
 
+def nearest_spikes(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a boolean spike mask ``hit [T, B]``: ``(prev, nxt)``, int ``[T, B]``, the
+    last step ``<= t`` with a spike (-1 if none) and the first step ``>= t`` with a
+    spike (``T`` if none), for every step ``t`` and column."""
+    steps = hit.shape[0]
+    t = np.arange(steps)[:, None]
+    prev = np.maximum.accumulate(np.where(hit, t, -1), axis=0)
+    nxt = np.minimum.accumulate(np.where(hit, t, steps)[::-1], axis=0)[::-1]
+    return prev, nxt
+
+
 def rmse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Root-mean-square difference over the time axis: ``[T, B]`` pairs -> ``[B]``."""
     return np.sqrt(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2, axis=0))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import (Encoder, check_bool, check_number, check_spikes, check_values, grid_search, initial_values,
-                   signal_io, wrap)
+                   nearest_spikes, signal_io, wrap)
 
 
 def sawtooth(steps: int, cycles_per_step) -> np.ndarray:
@@ -51,8 +51,7 @@ def pwm_decode(spikes: np.ndarray, cycles_per_step, initial=None) -> np.ndarray:
     if initial is not None:
         sample[0], hit[0] = initial, True
     t = np.arange(steps)[:, None]
-    prev = np.maximum.accumulate(np.where(hit, t, -1), axis=0)
-    nxt = np.minimum.accumulate(np.where(hit, t, steps)[::-1], axis=0)[::-1]
+    prev, nxt = nearest_spikes(hit)
     cols = np.arange(spikes.shape[1])[None, :]
     v_prev = sample[np.clip(prev, 0, None), cols]
     v_next = sample[np.clip(nxt, None, steps - 1), cols]

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import encoders
+from encoders.base import nearest_spikes
 from encoders.bsa import bsa_decode, bsa_spikes
 from encoders.lif import lif_decode, lif_spikes
 from encoders.pwm import pwm_decode, pwm_spikes
@@ -81,6 +82,16 @@ def test_bsa_tracks_a_slow_signal():
     x = smooth()
     bsa = encoders.get("bsa", threshold=0.8, filter_order=12, filter_cutoff=0.01)
     assert rmse(bsa.decode(bsa.encode(x)), x) < 0.08
+
+
+# --- PWM and LIF decoding: the spikes around each step ------------------------------
+
+def test_nearest_spikes_hand_computed():
+    # column 0 spikes at t = 1, 3; column 1 only at t = 0; column 2 never
+    hit = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0], [1, 0, 0]], dtype=bool)
+    prev, nxt = nearest_spikes(hit)
+    np.testing.assert_array_equal(prev, [[-1, 0, -1], [1, 0, -1], [1, 0, -1], [3, 0, -1]])
+    np.testing.assert_array_equal(nxt, [[1, 0, 4], [1, 4, 4], [3, 4, 4], [3, 4, 4]])
 
 
 # --- PWM ------------------------------------------------------------------------
