@@ -128,13 +128,16 @@ def test_latency_rc_hand_computed():
 
 
 def test_latency_parameters():
-    with pytest.raises(ValueError, match="either tau"):
-        encoders.get("latency", tau=3.0, linear=True)
-    with pytest.raises(ValueError, match=r"threshold \(RC latency\)"):
+    # tau alone picks the mode: None is linear, a number the RC code
+    assert encoders.get("latency", tau=3.0, threshold=0.1).params() == dict(steps=15, tau=3.0, threshold=0.1)
+    with pytest.raises(ValueError, match=r"threshold \(RC latency\) must be a finite number in \(0, 1\), got 0.0"):
         encoders.get("latency", tau=3.0)
-    with pytest.raises(ValueError, match="needs tau"):
-        encoders.get("latency", linear=False)
-    assert encoders.get("latency", tau=3.0, threshold=0.1).linear is False
+    with pytest.raises(ValueError, match=r"tau \(RC latency, in steps\) must be a finite number > 0, got 0.0"):
+        encoders.get("latency", tau=0.0, threshold=0.1)
+    with pytest.raises(ValueError, match=r"threshold must be a finite number in \[0, 1\), got 1.0"):
+        encoders.get("latency", threshold=1.0)
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['linear'\].*'tau'"):
+        encoders.get("latency", linear=True)
 
 
 # --- receptive fields -----------------------------------------------------------
