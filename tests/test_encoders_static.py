@@ -44,7 +44,7 @@ def test_poisson_rate_converges_to_x_max_rate_dt():
     rate = spikes.mean(axis=0)
     assert np.all(np.abs(rate - p) < 4 * np.sqrt(p * (1 - p) / 40000) + 1e-12)
     dec = encoders.get("poisson", max_rate=500.0, steps=40000).decode(spikes)
-    np.testing.assert_allclose(dec, x, atol=0.02)
+    np.testing.assert_allclose(dec, rate / 0.5, rtol=1e-12)     # count / (steps max_rate dt)
 
 
 def test_poisson_normalize_and_domain():
@@ -152,12 +152,35 @@ def test_receptive_fields_hand_computed():
     np.testing.assert_allclose(enc.decode(s), [0.25 + 0.5 * math.log(2)])
 
 
+def fields_bound(enc):
+    """The documented decode error bound of a receptive_fields encoder, in scaled units."""
+    d = 1.0 / (enc.n_bins - 1)
+    g = math.exp(d ** 2 / (2 * enc.sigma ** 2))
+    return enc.sigma ** 2 / d * math.log(1.0 / (1.0 - g / enc.steps))
+
+
+@pytest.mark.parametrize("n_bins, sigma_per_spacing, steps, tight", [
+    (5, 1.0, 15, 0.6), (5, 1.0, 200, 0.75), (2, 1.0, 500, 0.85), (4, 0.4, 200, 0.9), (6, 3.0, 200, 0.9)])
+def test_receptive_fields_decode_within_the_documented_bound(n_bins, sigma_per_spacing, steps, tight):
+    # rates floored to multiples of 1 / steps; the second bin's rate >= 1 / g bounds the error
+    # of the log-ratio inversion. The bound is nearly reached (ratio `tight`), so a decoder that
+    # e.g. averaged the two centres by rate instead of inverting the Gaussian would fail it.
+    enc = encoders.get("receptive_fields", n_bins=n_bins, steps=steps, sigma=sigma_per_spacing / (n_bins - 1))
+    u = np.linspace(0.0, 1.0, 4001)[:, None]
+    err = np.abs(enc.decode(enc.encode(u)) - u)
+    bound = fields_bound(enc)
+    assert err.max() <= bound
+    assert err.max() > tight * bound
+
+
 def test_receptive_fields_shapes_bounds_and_errors():
     enc = encoders.get("receptive_fields", n_bins=4, min_values=[-2, -5, 0], max_values=[2, 5, 1], steps=200)
     x = np.array([[1.8, 0.0, 0.3], [-2.0, 5.0, 1.0]])
     s = enc.encode(x)
     assert s.shape == (200, 2, 12)
-    np.testing.assert_allclose(enc.decode(s), x, atol=0.02 * 10)
+    # within the scaled bound (0.0028) times each feature's width 4, 10, 1; the errors are
+    # 0.0017 0 0.0010 and 0.0034 0.0084 0.0008
+    assert np.all(np.abs(enc.decode(s) - x) <= fields_bound(enc) * np.array([4.0, 10.0, 1.0]))
     with pytest.raises(ValueError, match=r"x must lie in \[min_values, max_values\]"):
         enc.encode(np.array([[2.5, 0.0, 0.0]]))
     with pytest.raises(ValueError, match="max_values > min_values"):
