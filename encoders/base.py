@@ -64,8 +64,11 @@ def check_number(value, name: str, lo: float = -math.inf, hi: float = math.inf,
     v = float(value) if ok else math.nan
     ok = ok and math.isfinite(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
     if not ok:
-        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise ValueError(f"{name} must be a finite number in {rng}, got {value!r}")
+        if hi == math.inf:
+            rng = f"{'>' if lo_open else '>='} {lo:g}"
+        else:
+            rng = f"in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise ValueError(f"{name} must be a finite number {rng}, got {value!r}")
     return v
 
 
@@ -83,13 +86,28 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
+def check_extremes(vmin: float, vmax: float, name: str, encoder: str, lo: float = -math.inf,
+                   hi: float = math.inf, fix: str = "normalise it first") -> None:
+    """ValueError unless ``vmin`` and ``vmax``, the smallest and largest of the values
+    ``name`` (NaN if any is NaN), are finite and in ``[lo, hi]``; ``fix`` ends the
+    message."""
+    if not (math.isfinite(vmin) and math.isfinite(vmax)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if vmin < lo or vmax > hi:
+        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}] for the {encoder} encoder, got range "
+                         f"[{vmin:g}, {vmax:g}] ({fix})")
+
+
 def check_values(arr: np.ndarray, name: str, encoder: str, lo: float = -math.inf, hi: float = math.inf) -> None:
     """ValueError unless every value of ``arr`` is finite and in ``[lo, hi]``."""
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if arr.size and (arr.min() < lo or arr.max() > hi):
-        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}] for the {encoder} encoder, got range "
-                         f"[{float(arr.min()):g}, {float(arr.max()):g}] (normalise it first)")
+    if arr.size:
+        check_extremes(float(arr.min()), float(arr.max()), name, encoder, lo, hi)
+
+
+def check_static_shape(shape: tuple, name: str = "x") -> None:
+    """ValueError unless ``shape`` is a static input's ``[..., N]`` (at least 1 dimension)."""
+    if len(shape) < 1:
+        raise ValueError(f"{name} must have shape [..., N] (at least 1 dimension), got a scalar")
 
 
 def check_spikes(arr: np.ndarray, bipolar: bool, name: str = "spikes") -> None:
@@ -134,8 +152,7 @@ def encode_static(encoder: str, x, fn: Callable[[np.ndarray], np.ndarray]):
     input ``x [..., N]`` checked to lie in [0, 1] (errors name the ``encoder``);
     returns ``[steps, ..., N]`` of x's kind."""
     arr, like = to_numpy(x)
-    if arr.ndim < 1:
-        raise ValueError("x must have shape [..., N] (at least 1 dimension), got a scalar")
+    check_static_shape(arr.shape)
     check_values(arr, "x", encoder, 0.0, 1.0)
     flat = arr.astype(work_dtype(arr), copy=False).reshape(-1)
     out = fn(flat)
@@ -159,6 +176,17 @@ def initial_values(initial, shape: tuple, encoder: str) -> np.ndarray:
         raise ValueError(f"initial must be a number or have shape {list(shape[1:])}, got {list(init.shape)}")
     check_values(init, "initial", encoder)
     return init.reshape(-1) if init.size != 1 else init.reshape(())
+
+
+def nearest_spikes(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a boolean spike mask ``hit [T, B]``: ``(prev, nxt)``, int ``[T, B]``, the
+    last step ``<= t`` with a spike (-1 if none) and the first step ``>= t`` with a
+    spike (``T`` if none), for every step ``t`` and column."""
+    steps = hit.shape[0]
+    t = np.arange(steps)[:, None]
+    prev = np.maximum.accumulate(np.where(hit, t, -1), axis=0)
+    nxt = np.minimum.accumulate(np.where(hit, t, steps)[::-1], axis=0)[::-1]
+    return prev, nxt
 
 
 def rmse(a: np.ndarray, b: np.ndarray) -> np.ndarray:

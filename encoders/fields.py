@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Encoder, check_int, check_number, check_spikes, check_values, to_numpy, work_dtype, wrap
+from .base import (Encoder, check_int, check_number, check_spikes, check_static_shape, check_values, to_numpy,
+                   work_dtype, wrap)
 from .rate import even_spikes
 
 
@@ -24,7 +25,13 @@ class ReceptiveFields(Encoder):
     min_values / max_values: a number or one per feature.
 
     Decode takes the two most active bins of each feature and inverts the Gaussian
-    from the ratio of their rates (exact up to the rate quantisation 1 / steps).
+    from the ratio of their rates, exact up to the rate quantisation: each rate is
+    floored to a multiple of 1 / steps, and the second bin's rate is at least
+    ``1 / g`` with ``g = exp(d^2 / (2 sigma^2))`` (``d = 1 / (n_bins - 1)``; ``g =
+    sqrt(e)`` for the default sigma). So for ``steps > g`` a value decodes to within
+    ``(sigma^2 / d) ln(1 / (1 - g / steps)) ~ sigma^2 g / (d steps)`` in scaled units
+    (``1.65 d / steps`` for the default sigma), times ``max_values - min_values``
+    in the original units.
     """
 
     name = "receptive_fields"
@@ -70,8 +77,7 @@ class ReceptiveFields(Encoder):
     def encode(self, x):
         """``[..., N]`` values -> 0/1 spikes ``[steps, ..., N * n_bins]``."""
         arr, like = to_numpy(x)
-        if arr.ndim < 1:
-            raise ValueError("x must have shape [..., N] (at least 1 dimension), got a scalar")
+        check_static_shape(arr.shape)
         u = self._scaled(arr.astype(np.float64))
         centres = np.linspace(0.0, 1.0, self.n_bins)
         r = np.exp(-(u[..., None] - centres) ** 2 / (2 * self.sigma ** 2)).reshape(-1)

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Encoder, check_bool, check_int, check_number, check_spikes, encode_static, to_numpy, wrap
+from .base import Encoder, check_int, check_number, check_spikes, encode_static, to_numpy, wrap
 
 
 @dataclass(frozen=True)
 class Latency(Encoder):
     """Latency code. Values ``x <= threshold`` never spike; the others spike once at
-    step ``k`` (``0 <= k < steps``):
+    step ``k`` (``0 <= k < steps``); ``tau`` picks the mode:
 
-    * linear (``tau=None``): ``k = round((1 - x) / (1 - threshold) * (steps - 1))``;
+    * linear (``tau=None``, the default): ``k = round((1 - x) / (1 - threshold) * (steps - 1))``;
       decode ``x = 1 - k (1 - threshold) / (steps - 1)``.
     * RC (``tau`` in steps, ``0 < threshold < 1``): an RC membrane charged by ``x``
       reaches ``threshold`` after ``tau * ln(x / (x - threshold))``; shifted so
@@ -31,21 +31,14 @@ class Latency(Encoder):
 
     steps: int = 15
     tau: float | None = None
-    linear: bool | None = None
     threshold: float = 0.0
 
     def __post_init__(self):
         check_int(self.steps, "steps", lo=2)
-        linear = self.tau is None if self.linear is None else check_bool(self.linear, "linear")
-        object.__setattr__(self, "linear", linear)
-        if linear and self.tau is not None:
-            raise ValueError("latency takes either tau (RC latency, in steps) or linear=True, not both")
-        if linear:
+        if self.tau is None:
             check_number(self.threshold, "threshold", 0.0, 1.0, hi_open=True)
         else:
-            if self.tau is None:
-                raise ValueError("latency with linear=False needs tau (the RC time constant in steps, > 0)")
-            check_number(self.tau, "tau", 0.0, lo_open=True)
+            check_number(self.tau, "tau (RC latency, in steps)", 0.0, lo_open=True)
             check_number(self.threshold, "threshold (RC latency)", 0.0, 1.0, lo_open=True, hi_open=True)
 
     def _step(self, x: np.ndarray) -> np.ndarray:
@@ -53,7 +46,7 @@ class Latency(Encoder):
         th = self.threshold
         fires = x > th
         xs = np.where(fires, x, 1.0)
-        if self.linear:
+        if self.tau is None:  # linear
             k = np.round((1.0 - xs) / (1.0 - th) * (self.steps - 1))
         else:
             k = np.round(self.tau * (np.log(xs / (xs - th)) - np.log(1.0 / (1.0 - th))))
@@ -75,7 +68,7 @@ class Latency(Encoder):
         fired = arr.any(axis=0)
         k = np.argmax(arr != 0, axis=0).astype(np.float64)
         th = self.threshold
-        if self.linear:
+        if self.tau is None:  # linear
             x = 1.0 - k * (1.0 - th) / (self.steps - 1)
         else:
             x = th / (1.0 - (1.0 - th) * np.exp(-k / self.tau))

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Encoder, check_bool, check_number, check_spikes, check_values, grid_search, signal_io, wrap
+from .base import (Encoder, check_bool, check_number, check_spikes, check_values, grid_search, nearest_spikes,
+                   signal_io, wrap)
 
 
 def lif_spikes(x: np.ndarray, threshold, membrane_constant, down_spike: bool) -> np.ndarray:
@@ -49,11 +50,9 @@ def lif_decode(spikes: np.ndarray, threshold, membrane_constant) -> np.ndarray:
     steps, batch = spikes.shape
     th = np.broadcast_to(np.asarray(threshold, np.float64), (batch,))[None, :]
     b = np.broadcast_to(np.asarray(membrane_constant, np.float64), (batch,))[None, :]
-    hit = spikes != 0
-    t = np.arange(steps)[:, None]
-    last = np.maximum.accumulate(np.where(hit, t, -1), axis=0)
+    last, nxt = nearest_spikes(spikes != 0)
     prev = np.vstack([np.full((1, batch), -1), last[:-1]])          # last spike before t
-    nxt = np.minimum.accumulate(np.where(hit, t, steps)[::-1], axis=0)[::-1]
+    t = np.arange(steps)[:, None]
     mid = (nxt - prev).astype(np.float64) - 0.5                      # n - 1/2
     sign = np.take_along_axis(spikes, np.clip(nxt, None, steps - 1), axis=0)
     leaky = b < 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import (Encoder, check_bool, check_number, check_spikes, check_values, grid_search, initial_values,
-                   signal_io, wrap)
+                   nearest_spikes, signal_io, wrap)
 
 
 def sawtooth(steps: int, cycles_per_step) -> np.ndarray:
@@ -51,8 +51,7 @@ def pwm_decode(spikes: np.ndarray, cycles_per_step, initial=None) -> np.ndarray:
     if initial is not None:
         sample[0], hit[0] = initial, True
     t = np.arange(steps)[:, None]
-    prev = np.maximum.accumulate(np.where(hit, t, -1), axis=0)
-    nxt = np.minimum.accumulate(np.where(hit, t, steps)[::-1], axis=0)[::-1]
+    prev, nxt = nearest_spikes(hit)
     cols = np.arange(spikes.shape[1])[None, :]
     v_prev = sample[np.clip(prev, 0, None), cols]
     v_next = sample[np.clip(nxt, None, steps - 1), cols]
@@ -66,8 +65,15 @@ def pwm_decode(spikes: np.ndarray, cycles_per_step, initial=None) -> np.ndarray:
 class PWM(Encoder):
     """Pulse-width modulation for signals in [0, 1]. frequency: carrier frequency in
     Hz, dt: step in seconds, with ``0 < frequency * dt <= 0.5`` (at least two steps
-    per carrier period); the amplitude resolution is ``frequency * dt``. down_spike:
-    bipolar (a rising and a falling carrier, two samples per period) or unipolar."""
+    per carrier period). down_spike: bipolar (a rising and a falling carrier, two
+    samples per period) or unipolar.
+
+    The amplitude resolution is the carrier step ``frequency * dt``: each sample is
+    the middle of the step the carrier crossed the signal in, so a constant signal
+    decodes to within ``frequency * dt / 2``. It must spike to do so: unipolar, a
+    value at or above the carrier's highest level over the signal's steps (e.g. ``x >= 0.75`` at
+    ``frequency * dt = 0.25``) never spikes and decodes to 0; bipolar, only
+    ``x = 0.5`` at ``frequency * dt = 0.5`` never does."""
 
     name = "pwm"
     description = "pulse-width modulation: spike phase against a sawtooth carrier carries the value"

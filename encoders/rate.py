@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .base import Encoder, check_bool, check_int, check_spikes, encode_static, to_numpy, wrap
+from .base import (Encoder, check_bool, check_extremes, check_int, check_number, check_spikes, check_static_shape,
+                   encode_static, to_numpy, wrap)
 
 
 def make_generator(seed: int | None = None, generator: torch.Generator | None = None) -> torch.Generator:
@@ -26,15 +27,11 @@ def make_generator(seed: int | None = None, generator: torch.Generator | None = 
 
 
 def _check_rate(steps, max_rate, dt) -> None:
-    """ValueError unless steps is a positive integer, max_rate (Hz) >= 0, dt (s) > 0
+    """ValueError unless steps is an integer >= 1, max_rate (Hz) >= 0, dt (s) > 0
     and max_rate * dt <= 1 (all finite)."""
-    if not (isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps > 0):
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    number = (int, float, np.integer, np.floating)
-    if not (isinstance(max_rate, number) and math.isfinite(max_rate) and max_rate >= 0):
-        raise ValueError(f"max_rate must be a finite rate >= 0 Hz, got {max_rate!r}")
-    if not (isinstance(dt, number) and math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be a positive number of seconds, got {dt!r}")
+    check_int(steps, "steps")
+    check_number(max_rate, "max_rate (Hz)", 0.0)
+    check_number(dt, "dt (s)", 0.0, lo_open=True)
     if max_rate * dt > 1:
         raise ValueError(f"max_rate * dt must be <= 1 (a spike probability per step), got {max_rate * dt:g}")
 
@@ -59,18 +56,14 @@ def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None =
     if not x.is_floating_point():
         x = x.to(torch.float32)
     _check_rate(steps, max_rate, dt)
-    if x.ndim < 1:
-        raise ValueError("x must have shape [..., N] (at least 1 dimension), got a scalar")
+    check_static_shape(x.shape)
     check_bool(normalize, "normalize")
     if x.numel():
         lo, hi = (float(v) for v in torch.aminmax(x))           # one pass; NaN and inf show up here
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError("x contains NaN or infinite values")
+        bounds = (-math.inf, math.inf) if normalize else (0.0, 1.0)
+        check_extremes(lo, hi, "x", "poisson", *bounds, fix="normalise it first or pass normalize=True")
         if normalize:
             x = (x - lo) / (hi - lo) if hi > lo else torch.zeros_like(x)
-        elif lo < 0 or hi > 1:
-            raise ValueError(f"x must lie in [0, 1] for the poisson encoder, got range [{lo:g}, {hi:g}] "
-                             f"(or pass normalize=True)")
     g = make_generator(seed, generator)
     p = (x.detach().to("cpu", torch.float32) * (max_rate * dt)).reshape(-1)
     # Uniforms only where a spike can happen (p > 0; on MNIST a fifth of the pixels), in

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 import encoders
+from encoders.base import nearest_spikes
 from encoders.bsa import bsa_decode, bsa_spikes
 from encoders.lif import lif_decode, lif_spikes
-from encoders.pwm import pwm_decode, pwm_spikes
+from encoders.pwm import pwm_decode, pwm_spikes, sawtooth
 
 
 def smooth(steps=400, channels=3):
@@ -83,6 +84,16 @@ def test_bsa_tracks_a_slow_signal():
     assert rmse(bsa.decode(bsa.encode(x)), x) < 0.08
 
 
+# --- PWM and LIF decoding: the spikes around each step ------------------------------
+
+def test_nearest_spikes_hand_computed():
+    # column 0 spikes at t = 1, 3; column 1 only at t = 0; column 2 never
+    hit = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0], [1, 0, 0]], dtype=bool)
+    prev, nxt = nearest_spikes(hit)
+    np.testing.assert_array_equal(prev, [[-1, 0, -1], [1, 0, -1], [1, 0, -1], [3, 0, -1]])
+    np.testing.assert_array_equal(nxt, [[1, 0, 4], [1, 4, 4], [3, 4, 4], [3, 4, 4]])
+
+
 # --- PWM ------------------------------------------------------------------------
 
 def test_pwm_hand_computed():
@@ -105,6 +116,25 @@ def test_pwm_interpolates_between_samples():
     rec = pwm_decode(s, 0.2)[:, 0]
     # samples 0.4 - 0.1 = 0.3 at t=2 and 0 (c[5] = 0 -> d = 0) at t=5
     np.testing.assert_allclose(rec, [0.3, 0.3, 0.3, 0.2, 0.1, 0.0])
+
+
+@pytest.mark.parametrize("f", [0.5, 0.37, 0.25, 0.13, 0.05])
+@pytest.mark.parametrize("down_spike", [True, False])
+def test_pwm_decodes_a_constant_to_within_half_a_carrier_step(f, down_spike):
+    # each sample is the middle of the carrier step (f wide) the crossing fell in: a constant
+    # decodes to within f / 2, and values at a step's edge reach it (taking the step's end
+    # instead of its middle would be off by up to f). Silent: x above every carrier level
+    # (and, bipolar, below every falling one: only x = 0.5 at f = 0.5), decoding to 0.
+    x = np.linspace(0.0, 1.0, 2001)[None, :] * np.ones((40, 1))
+    s = pwm_spikes(x, f, down_spike)
+    top = sawtooth(40, f).max()
+    silent = (x[0] >= top) & ((x[0] <= 1.0 - top) if down_spike else True)
+    np.testing.assert_array_equal((s != 0).any(axis=0), ~silent)
+    assert silent.any() == (not down_spike or f == 0.5)
+    err = np.abs(pwm_decode(s, f) - x)[:, ~silent]
+    assert err.max() <= f / 2 + 1e-12
+    assert err.max() > 0.999 * f / 2
+    np.testing.assert_array_equal(pwm_decode(s, f)[:, silent], 0.0)
 
 
 def test_pwm_error_shrinks_with_resolution_and_unipolar_works():
@@ -186,7 +216,7 @@ def test_signal_bad_input(name, bad, match):
 
 
 @pytest.mark.parametrize("name, params, match", [
-    ("step_forward", dict(threshold=0.0), r"threshold must be a finite number in \(0"),
+    ("step_forward", dict(threshold=0.0), "threshold must be a finite number > 0, got 0.0"),
     ("bsa", dict(filter_cutoff=0.5), r"filter_cutoff must be a finite number in \(0, 0.5\)"),
     ("bsa", dict(filter_order=0), "filter_order must be an integer >= 1"),
     ("pwm", dict(frequency=600.0), r"frequency \* dt must be in \(0, 0.5\]"),

@@ -44,7 +44,7 @@ def test_poisson_rate_converges_to_x_max_rate_dt():
     rate = spikes.mean(axis=0)
     assert np.all(np.abs(rate - p) < 4 * np.sqrt(p * (1 - p) / 40000) + 1e-12)
     dec = encoders.get("poisson", max_rate=500.0, steps=40000).decode(spikes)
-    np.testing.assert_allclose(dec, x, atol=0.02)
+    np.testing.assert_allclose(dec, rate / 0.5, rtol=1e-12)     # count / (steps max_rate dt)
 
 
 def test_poisson_normalize_and_domain():
@@ -58,19 +58,25 @@ def test_poisson_normalize_and_domain():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(max_rate=-1.0), "max_rate must be a finite rate >= 0"),
+    (dict(max_rate=-1.0), r"max_rate \(Hz\) must be a finite number >= 0, got -1.0"),
+    (dict(max_rate=float("inf")), r"max_rate \(Hz\) must be a finite number >= 0, got inf"),
     (dict(max_rate=2000.0), r"max_rate \* dt must be <= 1"),
-    (dict(steps=0), "steps must be a positive integer"),
-    (dict(dt=0.0), "dt must be a positive number"),
+    (dict(steps=0), "steps must be an integer >= 1, got 0"),
+    (dict(steps=2.0), "steps must be an integer >= 1, got 2.0"),
+    (dict(dt=0.0), r"dt \(s\) must be a finite number > 0, got 0.0"),
+    (dict(seed=-1), "seed must be an integer >= 0, got -1"),
+    (dict(normalize=1), "normalize must be true or false, got 1"),
 ])
 def test_poisson_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         encoders.get("poisson", **kwargs)
 
 
-def test_poisson_nan():
+def test_poisson_nan_and_inf():
     with pytest.raises(ValueError, match="NaN"):
         encoders.get("poisson", seed=0).encode(np.array([0.2, np.nan]))
+    with pytest.raises(ValueError, match="x contains NaN or infinite values"):
+        poisson(torch.tensor([0.2, -math.inf]), 3, 300.0, seed=0, normalize=True)
 
 
 # --- regular --------------------------------------------------------------------
@@ -122,13 +128,16 @@ def test_latency_rc_hand_computed():
 
 
 def test_latency_parameters():
-    with pytest.raises(ValueError, match="either tau"):
-        encoders.get("latency", tau=3.0, linear=True)
-    with pytest.raises(ValueError, match=r"threshold \(RC latency\)"):
+    # tau alone picks the mode: None is linear, a number the RC code
+    assert encoders.get("latency", tau=3.0, threshold=0.1).params() == dict(steps=15, tau=3.0, threshold=0.1)
+    with pytest.raises(ValueError, match=r"threshold \(RC latency\) must be a finite number in \(0, 1\), got 0.0"):
         encoders.get("latency", tau=3.0)
-    with pytest.raises(ValueError, match="needs tau"):
-        encoders.get("latency", linear=False)
-    assert encoders.get("latency", tau=3.0, threshold=0.1).linear is False
+    with pytest.raises(ValueError, match=r"tau \(RC latency, in steps\) must be a finite number > 0, got 0.0"):
+        encoders.get("latency", tau=0.0, threshold=0.1)
+    with pytest.raises(ValueError, match=r"threshold must be a finite number in \[0, 1\), got 1.0"):
+        encoders.get("latency", threshold=1.0)
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['linear'\].*'tau'"):
+        encoders.get("latency", linear=True)
 
 
 # --- receptive fields -----------------------------------------------------------
@@ -143,12 +152,35 @@ def test_receptive_fields_hand_computed():
     np.testing.assert_allclose(enc.decode(s), [0.25 + 0.5 * math.log(2)])
 
 
+def fields_bound(enc):
+    """The documented decode error bound of a receptive_fields encoder, in scaled units."""
+    d = 1.0 / (enc.n_bins - 1)
+    g = math.exp(d ** 2 / (2 * enc.sigma ** 2))
+    return enc.sigma ** 2 / d * math.log(1.0 / (1.0 - g / enc.steps))
+
+
+@pytest.mark.parametrize("n_bins, sigma_per_spacing, steps, tight", [
+    (5, 1.0, 15, 0.6), (5, 1.0, 200, 0.75), (2, 1.0, 500, 0.85), (4, 0.4, 200, 0.9), (6, 3.0, 200, 0.9)])
+def test_receptive_fields_decode_within_the_documented_bound(n_bins, sigma_per_spacing, steps, tight):
+    # rates floored to multiples of 1 / steps; the second bin's rate >= 1 / g bounds the error
+    # of the log-ratio inversion. The bound is nearly reached (ratio `tight`), so a decoder that
+    # e.g. averaged the two centres by rate instead of inverting the Gaussian would fail it.
+    enc = encoders.get("receptive_fields", n_bins=n_bins, steps=steps, sigma=sigma_per_spacing / (n_bins - 1))
+    u = np.linspace(0.0, 1.0, 4001)[:, None]
+    err = np.abs(enc.decode(enc.encode(u)) - u)
+    bound = fields_bound(enc)
+    assert err.max() <= bound
+    assert err.max() > tight * bound
+
+
 def test_receptive_fields_shapes_bounds_and_errors():
     enc = encoders.get("receptive_fields", n_bins=4, min_values=[-2, -5, 0], max_values=[2, 5, 1], steps=200)
     x = np.array([[1.8, 0.0, 0.3], [-2.0, 5.0, 1.0]])
     s = enc.encode(x)
     assert s.shape == (200, 2, 12)
-    np.testing.assert_allclose(enc.decode(s), x, atol=0.02 * 10)
+    # within the scaled bound (0.0028) times each feature's width 4, 10, 1; the errors are
+    # 0.0017 0 0.0010 and 0.0034 0.0084 0.0008
+    assert np.all(np.abs(enc.decode(s) - x) <= fields_bound(enc) * np.array([4.0, 10.0, 1.0]))
     with pytest.raises(ValueError, match=r"x must lie in \[min_values, max_values\]"):
         enc.encode(np.array([[2.5, 0.0, 0.0]]))
     with pytest.raises(ValueError, match="max_values > min_values"):
