@@ -46,14 +46,16 @@ def test_bad_formats_are_refused():
         QuantizedNetwork(spec, [torch.tensor([[1e-3, 0.0]], dtype=F64)], FixedPoint())
 
 
+# cython compiles a dozen fixed-point code objects on first use (15-100 s here), hence slow
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("cython", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("bits, membrane_bits, clip", [(8, 16, True), (4, 8, False)])
-def test_brian2_fixed_point_agrees_exactly(bits, membrane_bits, clip):
+def test_brian2_fixed_point_agrees_exactly(bits, membrane_bits, clip, backend):
     net = random_net()
     spec = net.spec.with_(neuron=NeuronSpec(alpha=0.1, v_th=1.0, clip=clip))
     qn = QuantizedNetwork(spec, list(net.weights), FixedPoint(weight_bits=bits, membrane_bits=membrane_bits))
     x = random_input(30)
     ref = qn(x)
-    rec = run_brian(qn, x, backend="numpy", record_v=True, progress=False)
+    rec = run_brian(qn, x, backend=backend, record_v=True, progress=False)
     assert all(float(s.mean()) > 0.01 for s in ref.spikes)
     if membrane_bits == 8:   # the saturation is exercised
         assert any(bool((v == FixedPoint(bits, membrane_bits).v_min).any()) for v in ref.v)
