@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from models.brian_snn import BACKENDS, run_brian
 from models.compare import compare_recordings
 from models.io import load_model
-from models.simulate import build_model, encode_images, simulate
+from models.simulate import BITS, bit_sweep, encode_images
 from training.data import load_images
 
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--check", type=int, default=100, help="images checked spike for spike in Brian2")
     parser.add_argument("--device", default="numpy", choices=BACKENDS)
-    parser.add_argument("--bits", type=int, nargs="+", default=[8, 6, 4])
+    parser.add_argument("--bits", type=int, nargs="+", default=list(BITS))
     args = parser.parse_args()
 
     spec, weights, _ = load_model(args.model, kind="snn")
@@ -40,11 +40,8 @@ def main() -> None:
     check = encode_images(images[:args.check], spec, seed=1)
     print(f"{args.n} {args.dataset} test images, sizes {list(spec.sizes)}, T={spec.steps}")
     print(f"{'weights':>8} {'spike_mse':>10} {'pixel_mse':>10} {'synops/img':>11} {'brian2 mismatches':>18}")
-    for bits in [None] + args.bits:
-        model = build_model(spec, weights, bits)
-        report = simulate(model, images, backend="mirror", progress=False)
+    for name, model, report in bit_sweep(spec, weights, images, args.bits, progress=False):
         rows = compare_recordings(model.forward(check), run_brian(model, check, backend=args.device, progress=False))
-        name = "float64" if bits is None else f"{bits}-bit"
         print(f"{name:>8} {report['spike_mse']:10.4f} {report['pixel_mse']:10.4f} "
               f"{report['synops_per_image']:11.0f} {str([r['mismatches'] for r in rows]):>18}")
 

@@ -1,4 +1,5 @@
-"""Beyond the paper: the trained MNIST autoencoder in the mirror and in Brian2 on the same input spikes."""
+"""Beyond the paper: the trained MNIST autoencoder in the mirror and in Brian2 on the same input spikes
+(the first ``test_limit`` test images of the context)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def make(ctx) -> dict:
     spec, weights, _ = load_model(run["model"])
     model = build_model(spec, weights)
     images, _ = load_images("mnist", "test", ctx.data_dir, as_float=True)
-    n = ctx.settings["test_limit"] if ctx.quick else 1000
+    n = ctx.settings["test_limit"]
     spikes = encode_images(images[:n], spec, seed=ctx.seed).to(model.weights[0].dtype)
     start = time.perf_counter()
     mirror = model(spikes)

@@ -7,7 +7,6 @@ from .runner import autoencoder_config, trained_autoencoder
 
 NAME = "events"
 TITLE = "MNIST AE-SNN 784-196-784: events, energy estimate (45 nm) and fixed-point weights"
-BITS = (8, 6, 4)
 MAX_IMAGES = 1000  # the fixed-point mirror is slow (integer steps): the first 1,000 test images
 
 
@@ -19,7 +18,7 @@ def make(ctx) -> dict:
     import matplotlib.pyplot as plt
 
     from models.io import load_model
-    from models.simulate import build_model, simulate
+    from models.simulate import bit_sweep
     from training.data import load_images
 
     from .style import color, sweep_colors
@@ -28,10 +27,7 @@ def make(ctx) -> dict:
     spec, weights, _ = load_model(run["model"])
     images, _ = load_images("mnist", "test", ctx.data_dir, as_float=True)
     images = images[:min(ctx.settings["test_limit"], MAX_IMAGES)]
-    reports = {"float64": simulate(build_model(spec, weights), images, backend="mirror", seed=ctx.seed)}
-    for bits in BITS:
-        reports[f"{bits}-bit"] = simulate(build_model(spec, weights, weight_bits=bits), images, backend="mirror",
-                                          seed=ctx.seed)
+    reports = {name: report for name, _, report in bit_sweep(spec, weights, images, seed=ctx.seed)}
     base = reports["float64"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     layers = [f"layer {i + 1}" for i in range(spec.n_layers)]

@@ -92,14 +92,12 @@ class BrianRecording:
 
     events[l]: ``(step, neuron)`` int64 arrays of layer l+1's spikes, ``step`` counted
     from the start of the run (image ``step // steps``, time step ``step % steps``).
-    input_events: the same for the input spikes (as given to the generator). v[l]:
-    ``[T, batch, N]`` float64 pre-reset potentials (after clipping), only when recorded.
+    v[l]: ``[T, batch, N]`` float64 pre-reset potentials (after clipping), only when recorded.
     seconds: wall time of the simulation (for cpp_standalone including code generation,
     compilation and the run).
     """
 
     events: list
-    input_events: tuple
     sizes: tuple
     steps: int
     batch: int
@@ -118,8 +116,8 @@ class BrianRecording:
         return out
 
     def counts(self, layer: int) -> np.ndarray:
-        """Spike counts per image of weight layer ``layer`` (``-1``: the input): int64 ``[batch, N]``."""
-        step, neuron = self.input_events if layer == -1 else self.events[layer]
+        """Spike counts per image of weight layer ``layer`` (0-based): int64 ``[batch, N]``."""
+        step, neuron = self.events[layer]
         n = self.sizes[layer + 1]
         flat = np.bincount((step // self.steps) * n + neuron, minlength=self.batch * n)
         return flat.reshape(self.batch, n)
@@ -322,5 +320,5 @@ def run_brian(model, input_spikes: torch.Tensor, backend: str = "cython", record
     else:
         events, v = _run_runtime(b2, backend, layers, spec.sizes, input_events, steps, batch, spec.dt, record_v,
                                  schedule, chunk_images, progress)
-    return BrianRecording(events=events, input_events=input_events, sizes=tuple(spec.sizes), steps=steps,
-                          batch=batch, v=v if record_v else None, seconds=time.perf_counter() - start)
+    return BrianRecording(events=events, sizes=tuple(spec.sizes), steps=steps, batch=batch,
+                          v=v if record_v else None, seconds=time.perf_counter() - start)

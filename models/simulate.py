@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -22,6 +23,8 @@ from .torch_snn import SpikingNetwork
 ENCODE_BATCH = 100
 #: Images run through the mirror per batch (small enough for the CPU caches).
 BATCH = 250
+#: Weight bit widths of the fixed-point sweep (``bit_sweep``).
+BITS = (8, 6, 4)
 
 
 def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int | None = None):
@@ -92,3 +95,15 @@ def simulate(model, images, backend: str = "brian2", device: str = "cpp_standalo
     synops = synaptic_ops([input_counts.sum(1)] + [c.sum(1) for c in counts[:-1]], spec.sizes)
     report.update(energy_report(synops, spec.sizes))
     return report
+
+
+def bit_sweep(spec: NetworkSpec, weights: list[torch.Tensor], images, bits: Sequence[int] = BITS, seed: int = 0,
+              progress: bool = True) -> Iterator[tuple[str, object, dict]]:
+    """The float64 mirror of spec + weights, then its fixed-point version for each of ``bits``
+    (weight bit widths, ``FixedPoint`` defaults otherwise), each run in the mirror on ``images``
+    ``[n, ...]`` (values in [0, 1]) with the same input spikes (``seed``). Yields
+    ``(name, model, report)``: name ``float64`` or ``"{bits}-bit"``, the model and its ``simulate`` report."""
+    for b in (None, *bits):
+        model = build_model(spec, weights, b)
+        report = simulate(model, images, backend="mirror", seed=seed, progress=progress)
+        yield ("float64" if b is None else f"{b}-bit"), model, report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -51,17 +52,47 @@ class NeuronSpec:
         return 1.0 - self.alpha
 
 
+class Params(Mapping):
+    """Read-only, hashable encoder parameters: a copy of a mapping of names (str) to
+    numbers, strings or booleans. Equal to a dict with the same items."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping) -> None:
+        _check(isinstance(items, Mapping), f"encoder params must be a mapping, got {type(items).__name__}")
+        for key, value in items.items():
+            _check(isinstance(key, str) and isinstance(value, (str, int, float, bool)),
+                   f"encoder params must map names to numbers, strings or booleans, got {key!r}: {value!r}")
+        self._items = dict(items)
+
+    def __getitem__(self, key: str):
+        return self._items[key]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"Params({self._items!r})"
+
+
 @dataclass(frozen=True)
 class EncoderSpec:
     """Which encoder turns the input values into spikes, and its parameters
-    (for ``poisson``: ``max_rate`` in Hz; ``dt`` comes from the network spec)."""
+    (for ``poisson``: ``max_rate`` in Hz; ``dt`` comes from the network spec).
+    ``params`` may be given as any mapping; it is kept as a read-only ``Params`` copy."""
 
     name: str = "poisson"
-    params: dict = field(default_factory=lambda: {"max_rate": 300.0})
+    params: Mapping = field(default_factory=lambda: {"max_rate": 300.0})
 
     def __post_init__(self) -> None:
         _check(isinstance(self.name, str) and self.name, f"encoder name must be a non-empty string, got {self.name!r}")
-        _check(isinstance(self.params, dict), f"encoder params must be a mapping, got {type(self.params).__name__}")
+        object.__setattr__(self, "params", Params(self.params))
 
 
 @dataclass(frozen=True)
@@ -111,16 +142,20 @@ class NetworkSpec:
 
     # --- serialisation -------------------------------------------------
     def to_dict(self) -> dict:
+        """The spec as plain JSON-able values (lists and dicts), with ``version``."""
         d = asdict(self)
         d["sizes"] = list(self.sizes)
+        d["encoder"]["params"] = dict(self.encoder.params)
         d["version"] = SPEC_VERSION
         return d
 
     def to_json(self) -> str:
+        """``to_dict`` as JSON text with sorted keys (stable, so usable as a cache key)."""
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_dict(cls, d: dict) -> "NetworkSpec":
+        """The spec of a ``to_dict`` result; ValueError for a malformed or unknown one."""
         _check(isinstance(d, dict), f"a network spec must be a JSON object, got {type(d).__name__}")
         d = dict(d)
         version = d.pop("version", SPEC_VERSION)
@@ -137,6 +172,7 @@ class NetworkSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "NetworkSpec":
+        """The spec of ``to_json`` text; ValueError for invalid JSON or a malformed spec."""
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:

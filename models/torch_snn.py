@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 
 import torch
 
+from .io import check_weights
 from .spec import NetworkSpec, NeuronSpec
 
 
@@ -103,7 +104,8 @@ def init_weights(spec: NetworkSpec, generator: torch.Generator | None = None, sc
 
 
 class SpikingNetwork(torch.nn.Module):
-    """Feed-forward LIF network of a spec; weights ``[post, pre]`` in ``self.weights``."""
+    """Feed-forward LIF network of a spec; weights ``[post, pre]`` in ``self.weights``
+    (given ones must match the spec's shapes and be finite, else ValueError)."""
 
     def __init__(self, spec: NetworkSpec, weights: list[torch.Tensor] | None = None,
                  generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
@@ -111,11 +113,7 @@ class SpikingNetwork(torch.nn.Module):
         self.spec = spec
         if weights is None:
             weights = init_weights(spec, generator, dtype=dtype)
-        if len(weights) != spec.n_layers:
-            raise ValueError(f"spec has {spec.n_layers} weight layers, got {len(weights)} weight matrices")
-        for i, (w, shape) in enumerate(zip(weights, spec.weight_shapes())):
-            if tuple(w.shape) != shape:
-                raise ValueError(f"weight {i} has shape {list(w.shape)}, the spec needs {list(shape)} ([post, pre])")
+        check_weights(spec, weights, source="network weights")
         self.weights = torch.nn.ParameterList(
             [torch.nn.Parameter(torch.as_tensor(w).to(dtype).clone(), requires_grad=False) for w in weights])
 

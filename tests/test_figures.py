@@ -1,5 +1,6 @@
 """Figures: the numbers behind each figure have the expected keys and sane values."""
 
+import dataclasses
 import json
 import math
 
@@ -102,6 +103,8 @@ def test_agreement_and_events_numbers(ctx):
     numbers = agreement.make(ctx)
     assert numbers["n"] == TINY["test_limit"] and numbers["total_mismatches"] == 0
     assert [r["layer"] for r in numbers["rows"]] == [1, 2] and numbers["rows"][0]["mirror_spikes"] > 0
+    # a full-size context follows its test_limit too (same cached model: same settings)
+    assert agreement.make(dataclasses.replace(ctx, quick=False))["n"] == TINY["test_limit"]
     numbers = events.make(ctx)
     assert [r["weights"] for r in numbers["rows"]] == ["float64", "8-bit", "6-bit", "4-bit"]
     assert numbers["ann_macs_per_image"] == 2 * 784 * 196

@@ -6,7 +6,9 @@ import torch
 from models.brian_snn import run_brian
 from models.compare import compare_recordings
 from models.quantized import FixedPoint, QuantizedNetwork, quantize_weights
+from models.simulate import bit_sweep, simulate
 from models.spec import NetworkSpec, NeuronSpec
+from models.torch_snn import SpikingNetwork
 from tests.test_brian import random_input, random_net
 
 F64 = torch.float64
@@ -46,16 +48,33 @@ def test_bad_formats_are_refused():
         QuantizedNetwork(spec, [torch.tensor([[1e-3, 0.0]], dtype=F64)], FixedPoint())
 
 
+# cython compiles a dozen fixed-point code objects on first use (15-100 s here), hence slow
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("cython", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("bits, membrane_bits, clip", [(8, 16, True), (4, 8, False)])
-def test_brian2_fixed_point_agrees_exactly(bits, membrane_bits, clip):
+def test_brian2_fixed_point_agrees_exactly(bits, membrane_bits, clip, backend):
     net = random_net()
     spec = net.spec.with_(neuron=NeuronSpec(alpha=0.1, v_th=1.0, clip=clip))
     qn = QuantizedNetwork(spec, list(net.weights), FixedPoint(weight_bits=bits, membrane_bits=membrane_bits))
     x = random_input(30)
     ref = qn(x)
-    rec = run_brian(qn, x, backend="numpy", record_v=True, progress=False)
+    rec = run_brian(qn, x, backend=backend, record_v=True, progress=False)
     assert all(float(s.mean()) > 0.01 for s in ref.spikes)
     if membrane_bits == 8:   # the saturation is exercised
         assert any(bool((v == FixedPoint(bits, membrane_bits).v_min).any()) for v in ref.v)
     for row in compare_recordings(ref, rec):
         assert row["mismatches"] == 0 and row["max_abs_dv"] == 0.0, row
+
+
+def test_bit_sweep_runs_the_float_mirror_then_each_bit_width_on_the_same_spikes():
+    net = random_net(sizes=(100, 30, 100))
+    images = torch.rand(6, 100, generator=torch.Generator().manual_seed(2), dtype=F64)
+    sweep = list(bit_sweep(net.spec, list(net.weights), images, bits=(8, 3), seed=4, progress=False))
+    assert [name for name, _, _ in sweep] == ["float64", "8-bit", "3-bit"]
+    assert isinstance(sweep[0][1], SpikingNetwork) and [m.fmt.weight_bits for _, m, _ in sweep[1:]] == [8, 3]
+    assert len({report["spikes_per_image"][0] for _, _, report in sweep}) == 1       # the same input spikes
+    assert all(report["spikes_per_image"][-1] > 0 for _, _, report in sweep)
+    for _, model, report in sweep:
+        assert report == {**simulate(model, images, backend="mirror", seed=4, progress=False),
+                          "seconds": report["seconds"]}
+    with pytest.raises(ValueError, match="weight_bits"):
+        list(bit_sweep(net.spec, list(net.weights), images, bits=(1,), progress=False))

@@ -1,6 +1,9 @@
+import dataclasses
+import pickle
+
 import pytest
 
-from models.spec import NetworkSpec, NeuronSpec, autoencoder_spec
+from models.spec import EncoderSpec, NetworkSpec, NeuronSpec, autoencoder_spec
 
 
 def test_json_round_trip():
@@ -42,3 +45,24 @@ def test_unknown_field_and_bad_json():
         NetworkSpec.from_json("{not json")
     with pytest.raises(ValueError, match="malformed"):
         NetworkSpec.from_dict({"neuron": {"leak": 0.1}})
+
+
+def test_encoder_params_are_read_only_and_equal_specs_hash_equal():
+    given = {"max_rate": 300.0}
+    spec = NetworkSpec(encoder=EncoderSpec("poisson", given))
+    given["max_rate"] = 1.0   # the spec keeps its own copy
+    assert spec.encoder.params == {"max_rate": 300.0}
+    with pytest.raises(TypeError):
+        spec.encoder.params["max_rate"] = 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.encoder.params = {}
+    same = NetworkSpec.from_json(spec.to_json())
+    assert same == spec and hash(same) == hash(spec) and len({spec, same, autoencoder_spec()}) == 1
+    assert hash(autoencoder_spec(max_rate=500.0)) != hash(spec)
+    assert pickle.loads(pickle.dumps(spec)) == spec
+
+
+@pytest.mark.parametrize("params, match", [([("max_rate", 300.0)], "mapping"), ({"rates": [1, 2]}, "numbers")])
+def test_bad_encoder_params(params, match):
+    with pytest.raises(ValueError, match=match):
+        EncoderSpec("poisson", params)

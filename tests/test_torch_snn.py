@@ -55,8 +55,19 @@ def test_rejects_wrong_input():
 
 def test_rejects_wrong_weight_shapes():
     spec = NetworkSpec(sizes=(4, 3, 2))
-    with pytest.raises(ValueError, match="weight 0"):
+    with pytest.raises(ValueError, match=r"W0 has shape \[4, 3\]"):
         SpikingNetwork(spec, [torch.zeros(4, 3), torch.zeros(2, 3)])
+    with pytest.raises(ValueError, match="needs 2 weight matrices"):
+        SpikingNetwork(spec, [torch.zeros(3, 4)])
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_rejects_non_finite_weights(bad):
+    spec = NetworkSpec(sizes=(4, 3, 2))
+    w1 = torch.zeros(2, 3)
+    w1[1, 2] = bad
+    with pytest.raises(ValueError, match="W1 contains NaN or infinite values"):
+        SpikingNetwork(spec, [torch.zeros(3, 4), w1])
 
 
 def test_seeded_init_is_uniform_and_reproducible():
