@@ -14,15 +14,16 @@ from .base import (Encoder, check_bool, check_extremes, check_int, check_number,
 
 
 def make_generator(seed: int | None = None, generator: torch.Generator | None = None) -> torch.Generator:
-    """A CPU ``torch.Generator`` from a seed (or the one given). Random draws are
-    made on the CPU so one seed gives the same spikes on every device."""
+    """A CPU ``torch.Generator`` from a seed (an integer >= 0; None: fresh entropy) or the
+    one given. Random draws are made on the CPU so one seed gives the same spikes on every
+    device."""
     if generator is not None:
         return generator
     g = torch.Generator(device="cpu")
     if seed is None:
         g.seed()
     else:
-        g.manual_seed(int(seed))
+        g.manual_seed(check_int(seed, "seed", lo=0))
     return g
 
 

@@ -81,6 +81,14 @@ def test_experiment_refuses_bad_th_maps(world, ths):
         audio_experiment(ae_path, TINY, tmp / "bad", ths=ths, data_dir=tmp / "data", progress=False)
 
 
+def test_experiment_refuses_a_th_longer_than_the_autoencoder_before_loading_clips(world, monkeypatch):
+    import training.data as data
+    tmp, ae_path, _ = world
+    monkeypatch.setattr(data, "load_fsdd", lambda *a, **k: pytest.fail("clips loaded before the Th check"))
+    with pytest.raises(ValueError, match=r"th must be an integer in \[1, "):
+        audio_experiment(ae_path, TINY, tmp / "bad", ths={"A": (2, 99)}, data_dir=tmp / "data", progress=False)
+
+
 def test_figures_run_both_datasets_in_one_experiment(world, monkeypatch, tmp_path):
     # figures.audio runs A and B (each at its own Th values) in one audio_experiment call:
     # MNIST and the classifier are loaded once, and the folder's results.json holds every run

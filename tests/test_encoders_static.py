@@ -259,3 +259,9 @@ def test_linear_latency_round_trip_is_within_half_a_step(steps, threshold):
     bound = (1.0 - threshold) / (2 * (steps - 1))
     assert err.max() <= bound + 1e-12
     assert err.max() > 0.9 * bound          # the bound is tight, not loose
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "3"])
+def test_poisson_refuses_a_bad_seed(seed):
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        poisson(np.zeros(3), 5, 300.0, seed=seed)

@@ -142,13 +142,19 @@ def check_autoencoder(ae_spec: NetworkSpec) -> None:
 
 # --- targets ---------------------------------------------------------------------
 
+def check_th(th, ae_spec: NetworkSpec) -> None:
+    """ValueError unless ``th`` (steps of the stored hidden map) is an integer in
+    ``[1, ae_spec.steps]``."""
+    if not (isinstance(th, int) and not isinstance(th, bool) and 1 <= th <= ae_spec.steps):
+        raise ValueError(f"th must be an integer in [1, {ae_spec.steps}] (the autoencoder's steps), got {th!r}")
+
+
 def hidden_spike_maps(ae_spec: NetworkSpec, ae_weights: list, images, th: int, seed: int = 0) -> torch.Tensor:
     """The autoencoder encoder's hidden spikes for ``images`` (``[n, 784]`` or ``[n, 28, 28]``,
     values in [0, 1]): Poisson input over ``ae_spec.steps`` steps at the spec's rate, layer 1
     only. Returns the first ``th`` steps, float32 0/1 ``[th, n, hidden]``."""
     check_autoencoder(ae_spec)
-    if not (isinstance(th, int) and 1 <= th <= ae_spec.steps):
-        raise ValueError(f"th must be an integer in [1, {ae_spec.steps}] (the autoencoder's steps), got {th!r}")
+    check_th(th, ae_spec)
     x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1)
     encoder = SpikingNetwork(ae_spec.with_(sizes=ae_spec.sizes[:2]), [torch.as_tensor(ae_weights[0])])
     spikes = poisson(x, ae_spec.steps, ae_spec.encoder.params["max_rate"], ae_spec.dt, seed=seed)
@@ -459,6 +465,9 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, ths: dict, dat
             and all(d in DATASETS and isinstance(v, (tuple, list)) for d, v in ths.items())):
         raise ValueError(f"ths must map datasets among {DATASETS} to tuples of Th values, e.g. {{'A': (15, 10)}}, "
                          f"got {ths!r}")
+    for dataset_ths in ths.values():   # before the clips' features are computed
+        for th in dataset_ths:
+            check_th(th, ae_spec)
     train = load_fsdd(data_dir, "train")
     test = load_fsdd(data_dir, "test")
     train = [train[i] for i in balanced_subset([c.digit for c in train], max_train)]
