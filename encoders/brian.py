@@ -46,7 +46,7 @@ def spike_generator_group(spikes, dt: float, bipolar: bool = False, **kwargs):
     is set to ``dt`` so every spike lands on its own step."""
     from brian2 import SpikeGeneratorGroup, second
 
-    if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
+    if isinstance(dt, bool) or not (isinstance(dt, (int, float, np.integer, np.floating)) and np.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be a positive number of seconds, got {dt!r}")
     arr = on_off(spikes) if bipolar else _as_array(spikes)
     indices, times = to_spike_generator(arr, dt)
