@@ -17,13 +17,15 @@ def audio_results(ctx: Context) -> dict:
     """Run (or reuse) the audio experiment: AC-SNN for datasets A (every Th) and B (Th 15, 10),
     AC-ANN baselines for both datasets at every Th and unquantised. Returns its results dict
     plus ``out_dir`` (where its model files and image grids are)."""
+    from models.io import file_key
     from training.audiocoder import audio_experiment, preset
 
     snn, sgd, adam = (trained_autoencoder(ctx, c) for c in autoencoder_configs(ctx))
     cfg = preset("cpu").with_(epochs=ctx.settings["fsdd_epochs"])
     clips = {"max_train": ctx.settings["audio_train"], "max_test": ctx.settings["audio_test"]}
+    # the autoencoders by content: one retrained in place (same settings, new code) reruns this
     key = {"what": "audio", "config": cfg.to_dict(), **clips, "seed": ctx.seed,
-           "autoencoders": [snn["model"], sgd["model"], adam["model"]], "ths": SNN_THS}
+           "autoencoders": [file_key(r["model"]) for r in (snn, sgd, adam)], "ths": SNN_THS}
     out_dir = ctx.model_dir(key)
 
     def compute() -> dict:   # one call: features, MNIST and classifier loaded once, results.json complete

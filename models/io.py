@@ -56,6 +56,16 @@ def settings_key(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def file_key(path: str | os.PathLike) -> str:
+    """A short stable hash (16 hex digits) of a file's bytes: a cache key that follows
+    what a file holds, not where it lies."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
 def save_model(path: str | os.PathLike, spec: NetworkSpec, weights: list[torch.Tensor], kind: str = "snn",
                extra: dict | None = None) -> Path:
     """Write spec + weights (``[post, pre]`` each) to a safetensors file, atomically."""

@@ -120,6 +120,11 @@ def test_figures_run_both_datasets_in_one_experiment(world, monkeypatch, tmp_pat
     assert [(r["dataset"], r["th"]) for r in results["runs"] if r["model"] == "AC-SNN"] == [
         (d, th) for d, ths in audio.SNN_THS.items() for th in ths]
     assert json.loads((Path(results["out_dir"]) / "results.json").read_text())["runs"] == results["runs"]
+    assert audio.audio_results(ctx)["runs"] == results["runs"] and len(loads) == 2   # cached
+    # an autoencoder retrained in place (same path, other weights) makes the experiment rerun
+    save_model(sgd_path, ann, init_weights(ann, torch.Generator().manual_seed(3)), kind="ann",
+               extra={"trainer": "ann-sgd"})
+    assert audio.audio_results(ctx)["out_dir"] != results["out_dir"] and len(loads) == 4
 
 
 def test_synthesize_cli_on_stereo_16khz_wav_and_bad_files(world, capsys):
