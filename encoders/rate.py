@@ -46,9 +46,11 @@ def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None =
     Returns 0/1 spikes ``[steps, ..., N]`` of x's kind (dtype of ``x`` if floating,
     else float32; on ``x``'s device): at each step a unit spikes with probability
     ``x * max_rate * dt`` (max_rate in Hz, dt in seconds). The uniforms are drawn on
-    the CPU as float32 from ``make_generator(seed, generator)``, one per step for each
-    entry with a positive probability (none for the others), so a seed gives the same
-    spikes for numpy and torch input on every device.
+    the CPU as float32 from ``make_generator(seed, generator)``: for each entry with a
+    positive probability in turn (row-major order of ``x``; none for the others), its
+    ``steps`` uniforms. So a seed gives the same spikes for numpy and torch input on every
+    device, and (without ``normalize``) encoding the rows of ``x`` in consecutive slices
+    with one generator gives the same spikes as encoding them at once.
     """
     is_numpy = not isinstance(x, torch.Tensor)
     if is_numpy:
@@ -67,13 +69,12 @@ def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None =
             x = (x - lo) / (hi - lo) if hi > lo else torch.zeros_like(x)
     g = make_generator(seed, generator)
     p = (x.detach().to("cpu", torch.float32) * (max_rate * dt)).reshape(-1)
-    # Uniforms only where a spike can happen (p > 0; on MNIST a fifth of the pixels), in
-    # step-major order over those entries: the same spikes in law, and the draw is the
-    # bulk of the encoder's time.
+    # Uniforms only where a spike can happen (p > 0; on MNIST a fifth of the pixels; the
+    # draw is the bulk of the encoder's time), entry by entry so that slices draw alike.
     possible = p.nonzero().squeeze(1)
-    u = torch.rand((int(steps), len(possible)), generator=g, dtype=torch.float32)
+    u = torch.rand((len(possible), int(steps)), generator=g, dtype=torch.float32)
     spikes = torch.zeros((int(steps), p.numel()), dtype=torch.float32)
-    spikes.index_copy_(1, possible, torch.lt(u, p[possible], out=u))  # 0/1 written over u
+    spikes.index_copy_(1, possible, torch.lt(u, p[possible, None], out=u).T)  # 0/1 written over u
     out = spikes.view(int(steps), *x.shape).to(device=x.device, dtype=x.dtype)
     return out.numpy() if is_numpy else out
 

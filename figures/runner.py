@@ -88,7 +88,7 @@ class Context:
 # machine (benchmarks/bench_training.py on the idle machine: 16-20 s and 22-32 s per MNIST
 # epoch, an AE-ANN epoch 3-4 s; rounded up for a machine with other work); the time estimate
 # scales them by network size
-_IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 22.0, "bptt": 60000 * 15 / 30.0}
+_IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 22.0, "bptt": 60000 * 15 / 35.0}
 _ANN_IMAGES_PER_SECOND = 60000 / 5.0
 
 
@@ -168,27 +168,22 @@ def smooth(values, window: int = 10):
 
 
 def save_reconstructions(ctx: Context, name: str, model: str, dataset: str, title: str, n: int = 10) -> None:
-    """Save the grid of the first ``n`` (<= ``ENCODE_BATCH``) test images of ``dataset`` (pixels
-    above output spike counts) of the AE-SNN model file ``model`` as figure ``name``: the very
-    outputs that the test evaluation after training scored (its seed, and its first batch of
-    ``ENCODE_BATCH`` images, since the spikes are drawn a batch at a time)."""
+    """Save the grid of the first ``n`` test images of ``dataset`` (pixels above output spike
+    counts) of the AE-SNN model file ``model`` as figure ``name``: the very outputs that the
+    test evaluation after training scored (the same seed, so the same input spikes)."""
     import torch
 
     from models.io import load_model
-    from models.simulate import ENCODE_BATCH
     from training.autoencoder import EVAL_SEED
     from training.data import load_images
     from training.evaluate import reconstruct
 
     from .reconstructions import reconstruction_figure
 
-    if not 1 <= n <= ENCODE_BATCH:
-        raise ValueError(f"n must be in [1, {ENCODE_BATCH}], got {n!r}")
     spec, weights, _ = load_model(model)
     images, _ = load_images(dataset, "test", ctx.data_dir, as_float=True)
-    images = torch.from_numpy(images[:ENCODE_BATCH])
+    images = torch.from_numpy(images[:n])
     _, outputs = reconstruct(spec, weights, images, "snn", seed=EVAL_SEED)
-    images, outputs = images[:n], outputs[:n]
     ctx.save(name, reconstruction_figure(images, outputs, n, title),
              {"model": model, "dataset": dataset, "output_spike_counts_total": float(outputs.sum())})
 

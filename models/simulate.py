@@ -18,8 +18,7 @@ from .quantized import FixedPoint, QuantizedNetwork
 from .spec import NetworkSpec
 from .torch_snn import SpikingNetwork
 
-#: Images encoded per draw: the seeded spikes depend on it, so ``spikesynth evaluate`` (via
-#: ``training.evaluate.reconstruct``) and ``simulate`` share it and see the same spikes.
+#: Images encoded per draw (memory only: the seeded spikes of an image do not depend on it).
 ENCODE_BATCH = 100
 #: Images run through the mirror per batch (small enough for the CPU caches).
 BATCH = 250
@@ -38,8 +37,9 @@ def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int
 def encode_images(images, spec: NetworkSpec, seed: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Rate-code images ``[n, ...]`` in [0, 1] with the spec's encoder (``poisson`` only here),
     ``ENCODE_BATCH`` images at a time from one generator (``generator``, else one seeded with
-    ``seed``; encoding a set in consecutive slices of ``ENCODE_BATCH`` images with one generator
-    gives the same spikes as encoding it at once). Returns uint8 0/1 ``[T, n, P]``."""
+    ``seed``). The spikes of the first k images are the same whatever n >= k (``poisson`` draws
+    image by image), so ``spikesynth evaluate``, ``simulate`` and a plot of a few of the images
+    see the same spikes for one seed. Returns uint8 0/1 ``[T, n, P]``."""
     if spec.encoder.name != "poisson":
         raise ValueError(f"simulate encodes with the 'poisson' encoder only, the spec names {spec.encoder.name!r}")
     x = torch.as_tensor(np.asarray(images), dtype=torch.float32).reshape(len(images), -1)

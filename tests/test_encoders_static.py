@@ -13,14 +13,22 @@ from encoders.rate import make_generator, poisson, regular
 # --- poisson --------------------------------------------------------------------
 
 def test_poisson_is_the_documented_draw():
-    # One uniform per step for each entry that can spike (x > 0), in step-major order;
-    # the zero entries draw nothing and never spike.
+    # For each entry that can spike (x > 0) in turn, its 6 uniforms; the zero entries draw
+    # nothing and never spike.
     x = torch.tensor([[0.0, 0.5, 1.0], [0.2, 0.0, 0.4]])
     possible = x.reshape(-1) > 0
-    u = torch.rand((6, int(possible.sum())), generator=make_generator(7), dtype=torch.float32)
+    u = torch.rand((int(possible.sum()), 6), generator=make_generator(7), dtype=torch.float32)
     expected = torch.zeros(6, 6)
-    expected[:, possible] = (u < x.reshape(-1)[possible] * 0.5).float()
+    expected[:, possible] = (u.T < x.reshape(-1)[possible] * 0.5).float()
     assert torch.equal(poisson(x, 6, max_rate=500.0, dt=1e-3, seed=7), expected.view(6, 2, 3))
+
+
+def test_poisson_in_slices_draws_the_same_spikes_as_at_once():
+    x = torch.rand(7, 30, generator=torch.Generator().manual_seed(1)) * (torch.arange(30) % 3 > 0)
+    whole = poisson(x, 9, 400.0, seed=4)
+    g = make_generator(4)
+    parts = torch.cat([poisson(x[a:b], 9, 400.0, generator=g) for a, b in ((0, 2), (2, 3), (3, 7))], dim=1)
+    assert torch.equal(parts, whole) and 0 < whole.sum() < whole.numel()
 
 
 def test_poisson_same_seed_same_spikes_for_numpy_and_torch_and_calls():
