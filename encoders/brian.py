@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import check_number
+
 
 def _as_array(spikes) -> np.ndarray:
     return np.asarray(spikes.detach().cpu() if hasattr(spikes, "detach") else spikes)
@@ -46,8 +48,7 @@ def spike_generator_group(spikes, dt: float, bipolar: bool = False, **kwargs):
     is set to ``dt`` so every spike lands on its own step."""
     from brian2 import SpikeGeneratorGroup, second
 
-    if isinstance(dt, bool) or not (isinstance(dt, (int, float, np.integer, np.floating)) and np.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be a positive number of seconds, got {dt!r}")
+    dt = check_number(dt, "dt (s)", 0.0, lo_open=True)
     arr = on_off(spikes) if bipolar else _as_array(spikes)
     indices, times = to_spike_generator(arr, dt)
     return SpikeGeneratorGroup(arr.shape[1], indices, times * second, dt=dt * second, **kwargs)

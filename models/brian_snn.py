@@ -104,11 +104,18 @@ class BrianRecording:
     v: list | None
     seconds: float
 
+    def _events(self, layer: int):
+        """``events[layer]``; ValueError for a layer outside ``[0, len(events))`` (a negative
+        index would silently count from the end)."""
+        if not (isinstance(layer, int) and 0 <= layer < len(self.events)):
+            raise ValueError(f"layer must be a weight layer in [0, {len(self.events)}), got {layer!r}")
+        return self.events[layer]
+
     def dense(self, layer: int, start: int = 0, stop: int | None = None) -> torch.Tensor:
         """0/1 spikes of weight layer ``layer`` (0-based) for images ``[start, stop)`` (default
         all) as float64 ``[T, stop - start, N]``."""
         stop = self.batch if stop is None else stop
-        step, neuron = self.events[layer]  # in time order, as the monitor recorded them
+        step, neuron = self._events(layer)  # in time order, as the monitor recorded them
         a, b = np.searchsorted(step, [start * self.steps, stop * self.steps])
         step, neuron = step[a:b] - start * self.steps, neuron[a:b]
         out = torch.zeros(self.steps, stop - start, self.sizes[layer + 1], dtype=torch.float64)
@@ -117,7 +124,7 @@ class BrianRecording:
 
     def counts(self, layer: int) -> np.ndarray:
         """Spike counts per image of weight layer ``layer`` (0-based): int64 ``[batch, N]``."""
-        step, neuron = self.events[layer]
+        step, neuron = self._events(layer)
         n = self.sizes[layer + 1]
         flat = np.bincount((step // self.steps) * n + neuron, minlength=self.batch * n)
         return flat.reshape(self.batch, n)

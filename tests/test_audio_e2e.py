@@ -74,7 +74,7 @@ def test_tiny_experiment_writes_models_images_and_results(world):
     assert grid.shape[:2] == (5 * 28, 10 * 28)         # 5 test clips of each of the 10 digits
 
 
-@pytest.mark.parametrize("ths", [(15, 10), {}, {"C": (2,)}, {"A": 2}])
+@pytest.mark.parametrize("ths", [(15, 10), {}, {"C": (2,)}, {"A": 2}, {"A": ()}])
 def test_experiment_refuses_bad_th_maps(world, ths):
     tmp, ae_path, _ = world
     with pytest.raises(ValueError, match="ths must map datasets"):

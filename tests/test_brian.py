@@ -44,6 +44,10 @@ def test_two_neuron_hand_case_gives_the_mirror_trace():
     assert rec.v[0][:, 0, 0] == pytest.approx([0.6, 1.0, 0.0, 0.6, 1.0], abs=1e-12)
     assert rec.v[1][:, 0, 0] == pytest.approx([0.0, 0.7, 0.63, 0.567, 1.0], abs=1e-12)
     assert_agree(net(x), rec, tol=0.0)
+    assert rec.counts(1).tolist() == [[1]]
+    for layer in (-1, 2):   # -1 once meant the input; it must not silently read the output layer
+        with pytest.raises(ValueError, match="layer must be a weight layer"):
+            rec.counts(layer)
 
 
 def test_membranes_reset_between_images():

@@ -50,6 +50,18 @@ def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path):
         train_autoencoder(TrainConfig(alpha=0.2, **TINY), tmp_path, DATA, resume=True, progress=False)
 
 
+def test_resume_refuses_a_checkpoint_of_an_earlier_version(tmp_path):
+    from training.checkpoints import load_checkpoint, save_checkpoint
+    with pytest.raises(Stop):
+        train_autoencoder(TrainConfig(checkpoint_every=1, **TINY), tmp_path, DATA, progress=False,
+                          on_batch=lambda n, r: (_ for _ in ()).throw(Stop()))
+    tensors, meta = load_checkpoint(tmp_path / CHECKPOINT_FILE)
+    del meta["version"]                                   # as written before versions existed
+    save_checkpoint(tmp_path / CHECKPOINT_FILE, tensors, meta)
+    with pytest.raises(ValueError, match="another version of spikesynth.*without --resume"):
+        train_autoencoder(TrainConfig(**TINY), tmp_path, DATA, resume=True, progress=False)
+
+
 def test_train_and_evaluate_commands(tmp_path, capsys, plotted):
     out = tmp_path / "run"
     assert main(["train", "autoencoder", "--out", str(out), "--train-limit", "200", "--hidden", "16",

@@ -462,9 +462,9 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, ths: dict, dat
     ae_spec, ae_weights, _ = load_model(autoencoder, kind="snn")
     check_autoencoder(ae_spec)
     if not (isinstance(ths, dict) and ths
-            and all(d in DATASETS and isinstance(v, (tuple, list)) for d, v in ths.items())):
-        raise ValueError(f"ths must map datasets among {DATASETS} to tuples of Th values, e.g. {{'A': (15, 10)}}, "
-                         f"got {ths!r}")
+            and all(d in DATASETS and isinstance(v, (tuple, list)) and v for d, v in ths.items())):
+        raise ValueError(f"ths must map datasets among {DATASETS} to non-empty tuples of Th values, "
+                         f"e.g. {{'A': (15, 10)}}, got {ths!r}")
     for dataset_ths in ths.values():   # before the clips' features are computed
         for th in dataset_ths:
             check_th(th, ae_spec)

@@ -37,6 +37,9 @@ from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
 
 EVAL_SEED = 0  # seed of the input spikes of the test evaluation after training
+# bumped when a checkpoint of an earlier version would not resume to the same weights
+# (2: the Poisson draw of 23 Nov 2026 and the error_density history)
+CHECKPOINT_VERSION = 2
 MODEL_FILE, METRICS_FILE, CHECKPOINT_FILE = "model.safetensors", "metrics.json", "checkpoint.safetensors"
 # settings that may change between an interrupted run and its resumption
 _RESUMABLE = ("checkpoint_every", "eval_limit")
@@ -232,8 +235,8 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
             bar.update(1)
             bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
             if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
-                meta = {"config": cfg.to_dict(), "batches_done": number, "adam_step": adam.step,
-                        "elapsed_s": time.perf_counter() - start, "history": history}
+                meta = {"version": CHECKPOINT_VERSION, "config": cfg.to_dict(), "batches_done": number,
+                        "adam_step": adam.step, "elapsed_s": time.perf_counter() - start, "history": history}
                 save_checkpoint(out / CHECKPOINT_FILE, _checkpoint_tensors(weights, adam, gen.get_state()), meta)
             if on_batch is not None:
                 on_batch(number, record)
@@ -262,6 +265,10 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
 def _restore(path: Path, cfg: TrainConfig, weights, adam: AdamState, gen: torch.Generator):
     """Load a checkpoint into weights, Adam state and generator; returns (batches done, seconds, history)."""
     tensors, meta = load_checkpoint(path)
+    if meta.get("version", 1) != CHECKPOINT_VERSION:
+        raise ValueError(f"{path} was written by another version of spikesynth (checkpoint version "
+                         f"{meta.get('version', 1)}, this one reads {CHECKPOINT_VERSION}) and would not resume to "
+                         f"the same weights; rerun without --resume")
     saved = {k: v for k, v in meta.get("config", {}).items() if k not in _RESUMABLE}
     wanted = {k: v for k, v in cfg.to_dict().items() if k not in _RESUMABLE}
     if saved != wanted:

@@ -11,11 +11,12 @@ import argparse
 import json
 
 from .cli_audio import configure_train_audiocoder, run_train_audiocoder
-from .defaults import (ANN_OPTIMIZERS, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS,
+from .defaults import (ANN_OPTIMIZERS, ANN_TRAINERS, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS,
                        SPIKING_TRAINERS, TRACE_RESETS, describe)
 
 
-def _common_options(p: argparse.ArgumentParser) -> None:
+def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
+    """The options of every ``train`` target; ``trainers``: those whose defaults the help lists."""
     p.add_argument("--dataset", choices=IMAGE_DATASETS, default=IMAGE_DATASETS[0])
     p.add_argument("--hidden", type=int, default=196, help="hidden layer size (default 196)")
     p.add_argument("--out", required=True, help="output folder for model.safetensors and metrics.json")
@@ -23,11 +24,11 @@ def _common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-limit", type=int, default=None, metavar="N",
                    help="evaluate on the first N test images after training (0: skip; default all)")
     p.add_argument("--seed", type=int, default=1, help="seed of weights, spikes and shuffling (default 1)")
-    p.add_argument("--batch-size", type=int, default=None, help=f"default: the trainer's ({describe(DEFAULT_BATCH)})")
+    p.add_argument("--batch-size", type=int, default=None, help=f"default: the trainer's ({describe(DEFAULT_BATCH, trainers)})")
     p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: the trainer's, {describe(DEFAULT_LR)})")
+    p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: the trainer's, {describe(DEFAULT_LR, trainers)})")
     p.add_argument("--weight-decay", type=float, default=None,
-                   help=f"weight decay (default: the trainer's, {describe(DEFAULT_WEIGHT_DECAY)})")
+                   help=f"weight decay (default: the trainer's, {describe(DEFAULT_WEIGHT_DECAY, trainers)})")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="checkpoint every N batches")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
@@ -36,7 +37,7 @@ def _common_options(p: argparse.ArgumentParser) -> None:
 
 
 def configure_autoencoder(p: argparse.ArgumentParser) -> None:
-    _common_options(p)
+    _common_options(p, SPIKING_TRAINERS)
     p.add_argument("--trainer", choices=SPIKING_TRAINERS, default=SPIKING_TRAINERS[0],
                    help="paper: the official online rule; bptt: backpropagation through time")
     p.add_argument("--steps", type=int, default=15, help="time steps T (default 15)")
@@ -49,7 +50,7 @@ def configure_autoencoder(p: argparse.ArgumentParser) -> None:
 
 
 def configure_ann(p: argparse.ArgumentParser) -> None:
-    _common_options(p)
+    _common_options(p, ANN_TRAINERS)
     p.add_argument("--optimizer", choices=ANN_OPTIMIZERS, default=ANN_OPTIMIZERS[0],
                    help="sgd (the official plain SGD with weight decay) or adam")
 

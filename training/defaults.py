@@ -9,7 +9,8 @@ from __future__ import annotations
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
 SPIKING_TRAINERS = ("paper", "bptt")
 ANN_OPTIMIZERS = ("sgd", "adam")
-TRAINERS = SPIKING_TRAINERS + tuple(f"ann-{name}" for name in ANN_OPTIMIZERS)
+ANN_TRAINERS = tuple(f"ann-{name}" for name in ANN_OPTIMIZERS)
+TRAINERS = SPIKING_TRAINERS + ANN_TRAINERS
 TRACE_RESETS = ("fraction", "exact")
 
 # per trainer: the official code's settings, except bptt's (tuned here, see the README)
@@ -18,7 +19,7 @@ DEFAULT_BATCH = {"paper": 100, "bptt": 16, "ann-sgd": 100, "ann-adam": 100}
 DEFAULT_WEIGHT_DECAY = {"paper": 0.0, "bptt": 0.0, "ann-sgd": 1e-4, "ann-adam": 0.0}
 
 
-def describe(defaults: dict, names=None) -> str:
-    """``"paper 5e-4, bptt 2e-3"``: a per-trainer default for a help text (``names``: the
-    trainers to list, default all)."""
-    return ", ".join(f"{name} {defaults[name]:g}" for name in (names or defaults))
+def describe(defaults: dict, names) -> str:
+    """A per-trainer default for a help text, e.g. ``"paper 0.0005, bptt 0.002"`` for
+    ``describe(DEFAULT_LR, SPIKING_TRAINERS)``; names: the trainers to list."""
+    return ", ".join(f"{name} {defaults[name]:g}" for name in names)
