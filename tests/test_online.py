@@ -6,7 +6,7 @@ import torch
 from models.spec import NeuronSpec
 from models.torch_snn import heaviside, lif_step
 from training.losses import masked_vmem_loss
-from training.metrics import spike_mse
+from training.metrics import per_image_mse
 from training.adam import adam_step_
 from training.online import OnlineConfig, online_batch, online_pass
 from training.surrogate import sigmoid_grad, sigmoid_spike
@@ -147,8 +147,8 @@ def test_online_batch_updates_every_step_and_learns():
     for _ in range(40):
         x = (torch.rand(10, 8, 20, generator=g) < pixels * 0.5).float()
         stats = online_batch(weights, x, x, neuron, OnlineConfig(lr=5e-3))
-        scores.append(spike_mse(x, stats.spikes[1]))
-    assert stats.spikes[0].shape == (10, 8, 12) and stats.spikes[1].shape == (10, 8, 20)
+        scores.append(float(per_image_mse(x.sum(0), stats.counts[1]).mean()))
+    assert stats.counts[0].shape == (8, 12) and stats.counts[1].shape == (8, 20)
     assert 0 < stats.error_density < 1
     assert scores[0] > 0.9                          # starts silent
     assert sum(scores[-5:]) / 5 < 0.8 * scores[0]   # and learns to reproduce its input
@@ -161,7 +161,7 @@ def test_weights_change_within_a_batch():
     weights = [torch.tensor([[0.3]], dtype=F64), torch.tensor([[0.7]], dtype=F64)]
     x = torch.ones(2, 1, 1, dtype=F64)
     stats = online_batch(weights, x, x, NeuronSpec(alpha=0.1), OnlineConfig(lr=0.5))
-    assert stats.spikes[0][:, 0, 0].tolist() == [0.0, 1.0]
+    assert stats.counts[0].tolist() == [[1.0]]   # step 1 cannot spike (V = 0.3): step 2 did
 
 
 def test_float32_and_float64_agree():
@@ -171,7 +171,7 @@ def test_float32_and_float64_agree():
     x = (torch.rand(4, 2, 8, generator=g) < 0.5).float()
     s64 = online_batch(w64, x, x, NeuronSpec(), OnlineConfig())
     s32 = online_batch(w32, x, x, NeuronSpec(), OnlineConfig())
-    assert w32[0].dtype == torch.float32 and s32.spikes[1].dtype == torch.float32
+    assert w32[0].dtype == torch.float32 and s32.counts[1].dtype == torch.float32
     assert s32.loss == pytest.approx(s64.loss, rel=1e-4)
     assert torch.allclose(w32[1].double(), w64[1], atol=1e-5)
 
@@ -238,3 +238,20 @@ def test_weight_decay_trains_every_column():
     before = weights[0].clone()
     online_batch(weights, x, x, neuron, OnlineConfig(lr=1e-2, weight_decay=1e-2))
     assert (weights[0][:, :6] != before[:, :6]).all()              # decay moves the silent columns too
+
+
+@pytest.mark.parametrize("mask", [True, False])
+def test_counts_and_error_density_are_those_of_the_forward_pass(mask):
+    # with no weight update, the online pass runs the mirror's forward pass: its counts and
+    # XOR density must be those of the recorded spikes
+    from models.torch_snn import run_feedforward
+    from training.losses import mismatch_density
+    g = torch.Generator().manual_seed(4)
+    neuron = NeuronSpec(alpha=0.1)
+    weights = [torch.rand(12, 20, generator=g, dtype=F64) * 0.5, torch.rand(20, 12, generator=g, dtype=F64) * 0.5]
+    x = (torch.rand(6, 5, 20, generator=g, dtype=F64) < 0.4).to(F64)
+    stats = online_pass(weights, x, x, neuron, OnlineConfig(mask=mask), lambda grads, step: None)
+    rec = run_feedforward(x, weights, lambda layer, v, current: lif_step(v, current, neuron))
+    assert all(torch.equal(c, s.sum(0)) for c, s in zip(stats.counts, rec.spikes))
+    assert stats.error_density == pytest.approx(mismatch_density(x, rec.spikes[-1]), abs=1e-15)
+    assert 0 < stats.error_density < 1 and rec.spikes[0].sum() > 0

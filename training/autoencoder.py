@@ -225,7 +225,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                 else:
                     lr = cosine_lr(opt_cfg.lr, number - 1, total)
                     stats = bptt_batch(weights, spikes, spikes, neuron, replace(opt_cfg, lr=lr), adam, checked=True)
-                out_counts = stats.spikes[-1].sum(0).cpu()
+                out_counts = stats.counts[-1].cpu()
                 record = {"loss": stats.loss,
                           "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
                           "pixel_mse": float(per_image_mse(x, out_counts).mean()),

@@ -157,4 +157,5 @@ def bptt_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
     state.step += 1
     with torch.no_grad():
         adam_step_(weights, grads, state.m1, state.m2, state.step, cfg)
-    return BatchStats(loss=float(loss) / x.shape[0], spikes=record, error_density=mismatch_density(y, record[-1]))
+    return BatchStats(loss=float(loss) / x.shape[0], counts=[s.sum(0) for s in record],
+                      error_density=mismatch_density(y, record[-1]))
