@@ -85,7 +85,7 @@ class Context:
 # --- trained autoencoders, shared by the figures ------------------------------------
 
 # measured image-steps per second of each trainer for a 784-196-784 network on a 2-core
-# machine (benchmarks/bench_training.py on the idle machine: 16-20 s and 22-32 s per MNIST
+# machine (benchmarks/bench_training.py on the idle machine: 14-23 s and 22-34 s per MNIST
 # epoch, an AE-ANN epoch 3-4 s; rounded up for a machine with other work); the time estimate
 # scales them by network size
 _IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 22.0, "bptt": 60000 * 15 / 35.0}

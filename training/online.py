@@ -264,7 +264,7 @@ def online_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target
     (the autoencoder passes the input spikes again). Adam's moments start at zero in
     every call. checked: the caller vouches that the spikes are 0/1 with the right shapes
     (they come from this project's encoders), which skips the check (a few ms a batch).
-    Returns ``BatchStats`` (loss, spikes of every layer, error density).
+    Returns ``BatchStats`` (loss, spike counts of every layer, error density).
     """
     if not checked:
         check_batch(weights, input_spikes, target_spikes)
