@@ -25,6 +25,7 @@ def isolated_data(tmp_path, monkeypatch):
     import training.data as data
 
     monkeypatch.delenv("SPIKESYNTH_DATA", raising=False)
+    monkeypatch.delenv("SPIKESYNTH_CACHE", raising=False)   # it would win over XDG_CACHE_HOME
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "debian" / "fashion-mnist")
 

@@ -94,11 +94,14 @@ def test_figures_run_both_datasets_in_one_experiment(world, monkeypatch, tmp_pat
     # MNIST and the classifier are loaded once, and the folder's results.json holds every run
     import figures.audio as audio
     import training.audiocoder as audiocoder
+    import importlib
     import training.classifier as classifier
     import training.data as data
     from figures.runner import Context
 
     tmp, ae_path, _ = world
+    for name in ("training.autoencoder", "training.evaluate"):   # imported before load_images is
+        importlib.import_module(name)                             # patched: they keep the real one
     ann = autoencoder_spec(hidden=12)
     sgd_path = tmp_path / "ae-ann-sgd.safetensors"
     save_model(sgd_path, ann, init_weights(ann, torch.Generator().manual_seed(2)), kind="ann",
