@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from encoders.rate import make_generator, poisson
+import encoders
+from encoders.rate import make_generator
 from training.metrics import pixel_mse, spike_mse
 
 from .brian_snn import BACKENDS, run_brian
@@ -45,9 +46,9 @@ def encode_images(images, spec: NetworkSpec, seed: int = 0, generator: torch.Gen
     x = torch.as_tensor(np.asarray(images), dtype=torch.float32).reshape(len(images), -1)
     if x.shape[1] != spec.sizes[0]:
         raise ValueError(f"images have {x.shape[1]} pixels but the spec's input layer has {spec.sizes[0]}")
+    encoder = encoders.get("poisson", steps=spec.steps, dt=spec.dt, **spec.encoder.params)  # validates them
     g = make_generator(seed, generator)
-    max_rate = float(spec.encoder.params["max_rate"])
-    return torch.cat([poisson(x[a:a + ENCODE_BATCH], spec.steps, max_rate, spec.dt, generator=g).to(torch.uint8)
+    return torch.cat([encoder.encode(x[a:a + ENCODE_BATCH], generator=g).to(torch.uint8)
                       for a in range(0, len(x), ENCODE_BATCH)], dim=1)
 
 

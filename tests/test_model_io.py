@@ -86,3 +86,13 @@ def test_a_file_whose_weight_names_skip_a_layer_is_refused(tmp_path):
     save_file({"W0": torch.zeros(3, 4), "W7": torch.zeros(4, 3)}, str(tmp_path / "gap.safetensors"), metadata=meta)
     with pytest.raises(ValueError, match=r"need \['W0', 'W1'\]"):
         load_model(tmp_path / "gap.safetensors")
+
+
+def test_encode_images_validates_the_spec_encoder_params():
+    from models.simulate import encode_images
+    from models.spec import EncoderSpec, NetworkSpec
+    images = torch.rand(3, 4)
+    default = NetworkSpec(sizes=(4, 2), encoder=EncoderSpec("poisson", {}))        # max_rate: the encoder's 300 Hz
+    assert encode_images(images, default, seed=1).shape == (default.steps, 3, 4)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        encode_images(images, NetworkSpec(sizes=(4, 2), encoder=EncoderSpec("poisson", {"rate": 5.0})))

@@ -166,6 +166,11 @@ def test_evaluate_and_simulate_draw_the_same_input_spikes():
     ins, _ = reconstruct(spec, init_weights(spec, torch.Generator().manual_seed(1)), images, "snn", seed=5)
     assert torch.equal(ins, encode_images(images, spec, seed=5).sum(0).to(ins.dtype))
     assert not torch.equal(ins, encode_images(images, spec, seed=6).sum(0).to(ins.dtype))
+    # the slices do not matter: one poisson call over all 250, and the first 30 images alone
+    from encoders.rate import poisson
+    whole = encode_images(images, spec, seed=5)
+    assert torch.equal(whole, poisson(images, 4, 300.0, 1e-3, seed=5).to(torch.uint8))
+    assert torch.equal(encode_images(images[:30], spec, seed=5), whole[:, :30])
 
 
 def test_every_trainer_takes_its_defaults_from_one_table():
