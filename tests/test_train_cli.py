@@ -77,7 +77,8 @@ def test_train_and_evaluate_commands(tmp_path, capsys, plotted):
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == 50 and report["spike_mse"] == pytest.approx(metrics["test"]["spike_mse"])
     assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
-    # the grid shows the outputs that were scored: those of the 50-image evaluation, not a redraw of 10
+    # the grid shows the outputs that were scored, those of the 50-image evaluation (since the
+    # Poisson draw does not depend on slicing, a redraw of the first 10 would now match too)
     images = torch.from_numpy(load_images("mnist", "test", DATA, as_float=True)[0][:50])
     scored, outputs = evaluate_model(spec, weights, images, seed=0)
     assert scored == {k: report[k] for k in scored}
@@ -171,6 +172,23 @@ def test_evaluate_and_simulate_draw_the_same_input_spikes():
     whole = encode_images(images, spec, seed=5)
     assert torch.equal(whole, poisson(images, 4, 300.0, 1e-3, seed=5).to(torch.uint8))
     assert torch.equal(encode_images(images[:30], spec, seed=5), whole[:, :30])
+
+
+def test_bptt_decays_its_step_size_on_a_cosine_over_the_run(monkeypatch):
+    import training.autoencoder as autoencoder
+    from training.bptt import cosine_lr
+    seen, real = [], autoencoder.bptt_batch
+
+    def recording(weights, x, y, neuron, cfg, state, checked=False):
+        seen.append(cfg.lr)
+        return real(weights, x, y, neuron, cfg, state, checked=checked)
+
+    monkeypatch.setattr(autoencoder, "bptt_batch", recording)
+    cfg = TrainConfig(trainer="bptt", **{**TINY, "epochs": 2})
+    train_autoencoder(cfg, None, DATA, progress=False)
+    total = 2 * TINY["train_limit"] // TINY["batch_size"]
+    assert seen == [cosine_lr(cfg.optimizer_config().lr, i, total) for i in range(total)]
+    assert seen[0] == 2e-3 and seen[-1] < seen[total // 2] < seen[0]
 
 
 def test_every_trainer_takes_its_defaults_from_one_table():

@@ -15,11 +15,10 @@ from .adam import AdamState, adam_step_
 from .defaults import ANN_OPTIMIZERS, DEFAULT_LR, DEFAULT_WEIGHT_DECAY
 
 
-
 @dataclass(frozen=True)
 class AnnConfig:
     """optimizer: ``sgd`` or ``adam``; lr > 0 (defaults: 0.1 for sgd, 5e-3 for adam);
-    weight_decay >= 0 (sgd: decoupled, official 1e-4; adam: L2 in the gradient, default 0);
+    weight_decay in [0, 1) (sgd: decoupled, official 1e-4; adam: L2 in the gradient, default 0);
     beta1, beta2 in [0, 1) and eps > 0 for adam."""
 
     optimizer: str = "sgd"

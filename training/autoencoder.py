@@ -2,7 +2,8 @@
 
 ``train_autoencoder(cfg, out_dir)`` draws Poisson spikes per batch, trains with the
 ``paper`` online rule or ``bptt`` (or an AE-ANN with ``ann-sgd`` / ``ann-adam``), keeps a
-per-batch history (loss, Spike-MSE or pixel MSE), writes checkpoints every N batches,
+per-batch history (loss, pixel MSE, and for the spiking trainers Spike-MSE and the XOR
+mask's error density), writes checkpoints every N batches,
 resumes from them bit-identically, evaluates on the test split, and writes
 ``out_dir/model.safetensors`` and ``out_dir/metrics.json``.
 """
@@ -52,7 +53,7 @@ class TrainConfig:
     dataset: ``mnist`` or ``fashion-mnist``; hidden: hidden layer size; steps: T;
     alpha: leak per step in [0, 1); max_rate: Poisson rate in Hz (None: 300 MNIST, 500 Fashion);
     trainer: ``paper``, ``bptt``, ``ann-sgd`` or ``ann-adam``; batch_size: None for the
-    trainer's default (bptt 16, the others 100, as the official code); lr: None for the
+    trainer's default (100 as the official code; bptt 16, tuned here); lr: None for the
     trainer's default (paper 5e-4, bptt 2e-3 decayed over the run on a cosine, ann-sgd 0.1,
     ann-adam 5e-3); weight_decay: None for the
     default (0, except ann-sgd 1e-4); mask: XOR mask in the loss (spiking trainers);

@@ -145,7 +145,7 @@ def bptt_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
     weights: list of ``[post, pre]`` tensors (device and dtype as in ``online_batch``);
     input_spikes ``[T, batch, N_in]``, target_spikes ``[T, batch, N_out]``: 0/1.
     state: the Adam moments, updated in place (create with ``AdamState.zeros_like(weights)``).
-    checked: skip the 0/1 check of the spikes, as in ``online_batch``.
+    checked: skip every check of the batch (weights and spikes), as in ``online_batch``.
     Returns ``BatchStats`` (loss per sample and step, spike counts of every layer, error density).
     """
     if not checked:

@@ -41,10 +41,9 @@ import torch
 from models.spec import NeuronSpec
 from models.torch_snn import check_spikes, lif_step_, neuron_constants
 
-from .adam import adam_step_
+from .adam import AdamState, adam_step_
 from .defaults import TRACE_RESETS
 from .surrogate import sigmoid_grad
-
 
 
 def _check(cond: bool, message: str) -> None:
@@ -114,7 +113,7 @@ class BatchStats:
     loss: ``0.5 * sum(E ** 2)`` per sample, averaged over samples and steps.
     counts: per weight layer, the spike counts over the batch's steps ``[batch, N_layer]``
     (dtype of the weights; the last is the output). Only counts are kept: writing every
-    step's spikes to a ``[T, batch, N]`` record cost the online rule about 5% of its time
+    step's spikes to a ``[T, batch, N]`` record cost the online rule about 11% of its time
     in memory traffic.
     error_density: fraction of output (step, sample, neuron) entries whose spike differs
     from the target, the density of the XOR mask (the paper: about 15%).
@@ -200,8 +199,8 @@ def _online_loop(weights, input_spikes, target_spikes, neuron, cfg, on_step) -> 
     error, mask = x.new_empty(batch, sizes[-1]), x.new_empty(batch, sizes[-1])
     square_error, mismatches = x.new_empty(steps), x.new_empty(steps)
 
-    # The large per-step arrays are buffers allocated above (only the small [batch, hidden]
-    # ones of the backward pass are new each step); the values equal those of ``lif_step``
+    # The large per-step arrays are buffers allocated above (new each step: the small
+    # [batch, hidden] ones of the backward pass and, with the exact reset, its correction); the values equal those of ``lif_step``
     # and ``masked_error``, and tests/test_online.py checks the rule against autograd.
     with torch.no_grad():
         for t in range(steps):
@@ -262,8 +261,9 @@ def online_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target
     their device (cpu or cuda) and dtype (float32, or float64 on request) are used throughout.
     input_spikes: 0/1 ``[T, batch, N_in]``; target_spikes: 0/1 ``[T, batch, N_out]``
     (the autoencoder passes the input spikes again). Adam's moments start at zero in
-    every call. checked: the caller vouches that the spikes are 0/1 with the right shapes
-    (they come from this project's encoders), which skips the check (a few ms a batch).
+    every call. checked: the caller vouches for the batch (weights finite and chained, as
+    ``check_weights_chain``; spikes 0/1 with the right shapes, from this project's encoders),
+    which skips ``check_batch`` (a few ms a batch).
     Returns ``BatchStats`` (loss, spike counts of every layer, error density).
     """
     if not checked:
@@ -281,10 +281,9 @@ def online_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target
             inputs = take_columns(input_spikes, active)
         else:
             active = None
-    m1 = [torch.zeros_like(w) for w in trained]
-    m2 = [torch.zeros_like(w) for w in trained]
+    adam = AdamState.zeros_like(trained)
     stats = _online_loop(trained, inputs, target_spikes, neuron, cfg,
-                         lambda grads, step: adam_step_(trained, grads, m1, m2, step, cfg))
+                         lambda grads, step: adam_step_(trained, grads, adam.m1, adam.m2, step, cfg))
     if active is not None:
         weights[0][:, active.to(weights[0].device)] = trained[0]
     return stats
