@@ -63,6 +63,24 @@ def test_brian2_fixed_point_agrees_exactly(bits, membrane_bits, clip, backend):
         assert any(bool((v == FixedPoint(bits, membrane_bits).v_min).any()) for v in ref.v)
     for row in compare_recordings(ref, rec):
         assert row["mismatches"] == 0 and row["max_abs_dv"] == 0.0, row
+    # without recording the potentials (the path of `simulate --weight-bits`): the same spikes
+    fast = run_brian(qn, x, backend=backend, record_v=False, progress=False)
+    assert all(torch.equal(fast.dense(layer), s.to(torch.float64)) for layer, s in enumerate(ref.spikes))
+
+
+def test_saturation_at_the_lower_bound_is_kept_without_recording():
+    # 5-bit membrane (-16..15 LSB): three inhibitory spikes would reach -23 LSB unsaturated and
+    # delay the later spikes by a step; Brian2 must saturate even when v is not recorded
+    spec = NetworkSpec(sizes=(2, 1, 1), neuron=NeuronSpec(alpha=0.1, v_th=1.0, clip=False), steps=12)
+    weights = [torch.tensor([[-0.7, 0.5]], dtype=F64), torch.tensor([[1.0]], dtype=F64)]
+    qn = QuantizedNetwork(spec, weights, FixedPoint(weight_bits=4, membrane_bits=5))
+    x = torch.zeros(12, 1, 2, dtype=F64)
+    x[:3, 0, 0], x[3:, 0, 1] = 1.0, 1.0
+    ref = qn(x)
+    assert ref.v[0][2, 0, 0] == FixedPoint(4, 5).v_min and ref.spikes[0][:, 0, 0].nonzero().ravel().tolist() == [7, 10]
+    for record_v in (True, False):
+        rec = run_brian(qn, x, backend="numpy", record_v=record_v, progress=False)
+        assert torch.equal(rec.dense(0), ref.spikes[0].to(F64)), record_v
 
 
 def test_bit_sweep_runs_the_float_mirror_then_each_bit_width_on_the_same_spikes():
