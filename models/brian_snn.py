@@ -8,7 +8,8 @@ float), ``Synapses`` with ``on_pre='v_post += w'`` and no delay, input from a
 
 Schedule (``schedule='exact'``): within one step the leak runs first (``groups``);
 then, all in the ``thresholds`` slot and ordered, the generator emits the input
-spikes, layer 1 receives them, is clipped, recorded, thresholded; its spikes reach
+spikes, layer 1 receives them, is clipped (only where that can change what is observed:
+a finite lower bound, or the upper one when v is recorded), recorded, thresholded; its spikes reach
 layer 2 in the same step, and so on; resets run in ``resets``. Brian2's default
 schedule (``schedule='brian2-default'``) delays each layer by one step instead.
 
@@ -93,8 +94,8 @@ class BrianRecording:
     events[l]: ``(step, neuron)`` int64 arrays of layer l+1's spikes, ``step`` counted
     from the start of the run (image ``step // steps``, time step ``step % steps``).
     v[l]: ``[T, batch, N]`` float64 pre-reset potentials (after clipping), only when recorded.
-    seconds: wall time of the simulation (for cpp_standalone including code generation,
-    compilation and the run).
+    seconds: wall time of ``run_brian`` (for cpp_standalone including code generation and
+    compilation; always including handing the input events over and reading the results back).
     """
 
     events: list
@@ -104,7 +105,7 @@ class BrianRecording:
     v: list | None
     seconds: float
 
-    def _events(self, layer: int):
+    def _layer_events(self, layer: int):
         """``events[layer]``; ValueError for a layer outside ``[0, len(events))`` (a negative
         index would silently count from the end)."""
         if not (isinstance(layer, int) and 0 <= layer < len(self.events)):
@@ -115,7 +116,7 @@ class BrianRecording:
         """0/1 spikes of weight layer ``layer`` (0-based) for images ``[start, stop)`` (default
         all) as float64 ``[T, stop - start, N]``."""
         stop = self.batch if stop is None else stop
-        step, neuron = self._events(layer)  # in time order, as the monitor recorded them
+        step, neuron = self._layer_events(layer)  # in time order, as the monitor recorded them
         a, b = np.searchsorted(step, [start * self.steps, stop * self.steps])
         step, neuron = step[a:b] - start * self.steps, neuron[a:b]
         out = torch.zeros(self.steps, stop - start, self.sizes[layer + 1], dtype=torch.float64)
@@ -124,7 +125,7 @@ class BrianRecording:
 
     def counts(self, layer: int) -> np.ndarray:
         """Spike counts per image of weight layer ``layer`` (0-based): int64 ``[batch, N]``."""
-        step, neuron = self._events(layer)
+        step, neuron = self._layer_events(layer)
         n = self.sizes[layer + 1]
         flat = np.bincount((step // self.steps) * n + neuron, minlength=self.batch * n)
         return flat.reshape(self.batch, n)

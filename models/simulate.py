@@ -68,7 +68,8 @@ def simulate(model, images, backend: str = "brian2", device: str = "cpp_standalo
     ``SpikingNetwork`` or ``QuantizedNetwork``) in Brian2 (``device``: one of ``BACKENDS``)
     or in the mirror (``backend='mirror'``), and report: ``n``, ``spike_mse`` and
     ``pixel_mse`` of the output spike counts, synaptic operations and the energy estimate
-    (``models.events``), total output spikes and ``seconds`` (the simulation only)."""
+    (``models.events``), ``spikes_per_image`` (mean, input then every layer) and ``seconds``
+    (the simulation only)."""
     if backend not in ("brian2", "mirror"):
         raise ValueError(f"backend must be 'brian2' or 'mirror', got {backend!r}")
     if backend == "brian2" and device not in BACKENDS:
