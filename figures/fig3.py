@@ -21,7 +21,7 @@ def make(ctx) -> dict:
     runs = [trained_autoencoder(ctx, cfg) for cfg in configs(ctx)]
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 3.6))
     for alpha, run, c in zip(ALPHAS, runs, sweep_colors(len(ALPHAS))):
-        ax_a.plot(smooth(run["history"]["spike_mse"]), color=c, label=f"alpha = {alpha:g}" + (" (IF)" if alpha == 0 else ""))
+        ax_a.plot(*smooth(run["history"]["spike_mse"]), color=c, label=f"alpha = {alpha:g}" + (" (IF)" if alpha == 0 else ""))
     ax_a.set(xlabel="batch (100 images)", ylabel="Spike-MSE (moving average, 10 batches)", title="(A) training")
     ax_a.legend()
     rows = [{"alpha": a, "train_spike_mse": r["train"]["spike_mse"], "test_spike_mse": r["test"]["spike_mse"],

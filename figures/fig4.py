@@ -20,8 +20,8 @@ def make(ctx) -> dict:
     no_mask, *by_t = [trained_autoencoder(ctx, cfg) for cfg in configs(ctx)]
     masked = by_t[DURATIONS.index(15)]
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax_a.plot(smooth(masked["history"]["spike_mse"]), color=color("AE-SNN"), label="with mask")
-    ax_a.plot(smooth(no_mask["history"]["spike_mse"]), color=color("no mask"), label="without mask")
+    ax_a.plot(*smooth(masked["history"]["spike_mse"]), color=color("AE-SNN"), label="with mask")
+    ax_a.plot(*smooth(no_mask["history"]["spike_mse"]), color=color("no mask"), label="without mask")
     ax_a.set(xlabel="batch (100 images)", ylabel="Spike-MSE (moving average)", title="(A) mask")
     ax_a.legend()
     rows = [{"steps": t, "test_spike_mse": r["test"]["spike_mse"], "test_pixel_mse": r["test"]["pixel_mse"],

@@ -86,7 +86,7 @@ class Context:
 
 # measured image-steps per second of each trainer for a 784-196-784 network on a 2-core
 # machine (benchmarks/bench_training.py on the idle machine: 14-23 s and 22-34 s per MNIST
-# epoch, an AE-ANN epoch 3-4 s; rounded up for a machine with other work); the time estimate
+# epoch, an AE-ANN epoch 1.7-2.8 s; rounded up for a machine with other work); the time estimate
 # scales them by network size
 _IMAGE_STEPS_PER_SECOND = {"paper": 60000 * 15 / 22.0, "bptt": 60000 * 15 / 35.0}
 _ANN_IMAGES_PER_SECOND = 60000 / 5.0
@@ -133,7 +133,7 @@ def trained_autoencoder(ctx: Context, cfg) -> dict:
     dicts (``pixel_mse``, ``spike_mse``, ``n``) and the model file's path."""
     import torch
 
-    from training.autoencoder import CHECKPOINT_FILE, MODEL_FILE, train_autoencoder
+    from training.autoencoder import CHECKPOINT_FILE, EVAL_SEED, MODEL_FILE, train_autoencoder
     from training.data import load_images
     from training.evaluate import evaluate_model
 
@@ -150,21 +150,23 @@ def trained_autoencoder(ctx: Context, cfg) -> dict:
         train_images, _ = load_images(cfg.dataset, "train", ctx.data_dir, as_float=True)
         train_images = torch.from_numpy(train_images[:ctx.settings["test_limit"]])
         kind = "ann" if cfg.is_ann else "snn"
-        train_metrics, _ = evaluate_model(result.spec, result.weights, train_images, kind, seed=1)
+        train_metrics, _ = evaluate_model(result.spec, result.weights, train_images, kind, seed=EVAL_SEED)
         return {"history": result.history, "metrics": result.metrics, "train": train_metrics,
                 "test": result.metrics["test"], "model": str(directory / MODEL_FILE)}
 
     return ctx.cached(key, compute)
 
 
-def smooth(values, window: int = 10):
-    """Moving average over ``window`` batches (for per-batch training curves); a list."""
+def smooth(values, window: int = 10) -> tuple[list, list]:
+    """Trailing moving average of per-batch values over ``window`` batches (the raw values
+    when there are fewer batches than that). Returns ``(batches, averages)``: each average at the 1-based number of the last
+    batch it covers, so a curve is plotted where its batches are."""
     import numpy as np
 
     v = np.asarray(values, dtype=float)
-    if len(v) < window or window <= 1:
-        return v.tolist()
-    return (np.convolve(v, np.ones(window) / window, mode="valid")).tolist()
+    window = window if 1 <= window <= len(v) else 1
+    averages = np.convolve(v, np.ones(window) / window, mode="valid")
+    return list(range(window, len(v) + 1)), averages.tolist()
 
 
 def save_reconstructions(ctx: Context, name: str, model: str, dataset: str, title: str, n: int = 10) -> None:
@@ -197,7 +199,7 @@ def training_and_test_figure(ctx: Context, name: str, title: str, runs: dict, co
 
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 3.6))
     for label, run in runs.items():
-        ax_a.plot(smooth(run["history"]["pixel_mse"]), (styles or {}).get(label, "-"), color=colors[label],
+        ax_a.plot(*smooth(run["history"]["pixel_mse"]), (styles or {}).get(label, "-"), color=colors[label],
                   label=label)
         ax_b.bar(label, run["test"]["pixel_mse"], color=colors[label])
     ax_a.set(xlabel="batch (100 images)", ylabel="pixel MSE of the batch (moving average)", title="(A) training")

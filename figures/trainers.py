@@ -21,8 +21,8 @@ def make(ctx) -> dict:
     runs = {name: trained_autoencoder(ctx, cfg) for name, cfg in cfgs.items()}
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     for name, run in runs.items():
-        curve = smooth(run["history"]["spike_mse"])   # per batch; the trainers' batches differ
-        seen = [(i + 1) * cfgs[name].batch_size for i in range(len(curve))]
+        batches, curve = smooth(run["history"]["spike_mse"])   # the trainers' batches differ:
+        seen = [b * cfgs[name].batch_size for b in batches]    # plot against images seen
         axes[0].plot(seen, curve, color=color(name), label=f"{name}, batch {cfgs[name].batch_size}")
         axes[1].bar(name, run["test"]["spike_mse"], color=color(name))
         axes[2].bar(name, run["metrics"]["train_seconds"], color=color(name))

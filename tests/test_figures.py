@@ -163,3 +163,10 @@ def test_reconstruction_grid_shows_the_scored_outputs(ctx, data_dir, monkeypatch
     save_reconstructions(ctx, "grid", str(tmp_path / "ae" / "model.safetensors"), "mnist", "t", n=10)
     assert seen["outputs"].sum() > 0   # a silent network would match any redraw
     assert torch.equal(seen["outputs"], result.test_outputs[:10])
+
+
+def test_smooth_places_each_average_at_its_last_batch():
+    from figures.runner import smooth
+    assert smooth([1.0, 2.0, 3.0, 4.0, 5.0], window=2) == ([2, 3, 4, 5], [1.5, 2.5, 3.5, 4.5])
+    assert smooth([4.0, 2.0], window=10) == ([1, 2], [4.0, 2.0])   # fewer batches than the window
+    assert smooth([7.0], window=1) == ([1], [7.0])
