@@ -17,7 +17,7 @@ def configure_figures(parser) -> None:
                         help="small subsets (2,000 training images, 1,000 test images): minutes, not hours")
     parser.add_argument("--out", default="output/figures", help="output folder (default: output/figures)")
     parser.add_argument("--data-dir", default=None, help="dataset folder (default: $SPIKESYNTH_DATA, ...)")
-    parser.add_argument("--cache", default=None, help="trained-model cache (default: ~/.cache/spikesynth/figures)")
+    parser.add_argument("--cache", default=None, help="trained-model cache (default: the spikesynth cache's figures/, see README)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sizes",
                         help="override one run size of the preset: train_limit, test_limit, fsdd_epochs, "
                              "audio_train, audio_test (an integer, or none for all), e.g. --set fsdd_epochs=5")

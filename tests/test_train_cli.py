@@ -12,7 +12,9 @@ from training.cli import main
 from training.data import load_images
 from training.evaluate import evaluate_model
 
-DATA = os.environ.get("SPIKESYNTH_DATA", "/work/shared/data")
+DATA = os.environ.get("SPIKESYNTH_DATA")
+pytestmark = pytest.mark.skipif(not (DATA and os.path.isdir(os.path.join(DATA, "mnist"))),
+                                reason="set SPIKESYNTH_DATA to a directory holding mnist/")
 TINY = dict(train_limit=300, batch_size=50, hidden=16, steps=5, eval_limit=0, seed=3)
 
 
