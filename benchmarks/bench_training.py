@@ -33,11 +33,12 @@ def main(argv=None) -> int:
     import torch
 
     from training.autoencoder import TrainConfig, train_autoencoder
+    from training.defaults import DEFAULT_BATCH, TRAINERS, describe
 
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.images} images, T=15, "
-          f"each trainer's default batch (bptt 16, the others 100)")
+          f"each trainer's default batch ({describe(DEFAULT_BATCH, TRAINERS)})")
 
     def epoch(trainer: str) -> tuple[float, float]:
         """Wall-clock and CPU seconds of the training loop (data loading excluded)."""

@@ -4,7 +4,6 @@ decay ``W = W * (1 - weight_decay) - lr * grad`` or Adam with moments kept acros
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -13,6 +12,7 @@ from models.ann import relu_mlp
 
 from .adam import AdamState, adam_step_
 from .defaults import ANN_OPTIMIZERS, DEFAULT_LR, DEFAULT_WEIGHT_DECAY
+from .online import TrainSettings
 
 
 @dataclass(frozen=True)
@@ -35,16 +35,10 @@ class AnnConfig:
             object.__setattr__(self, "lr", DEFAULT_LR[f"ann-{self.optimizer}"])
         if self.weight_decay is None:
             object.__setattr__(self, "weight_decay", DEFAULT_WEIGHT_DECAY[f"ann-{self.optimizer}"])
-        for name, low, high in (("lr", 0, math.inf), ("eps", 0, math.inf)):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > low and value < high):
-                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-        if not (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay < 1):
+        # the spiking trainers' checks of the shared settings, then SGD's decoupled decay < 1
+        TrainSettings(lr=self.lr, beta1=self.beta1, beta2=self.beta2, eps=self.eps, weight_decay=self.weight_decay)
+        if self.weight_decay >= 1:
             raise ValueError(f"weight_decay must be in [0, 1), got {self.weight_decay!r}")
-        for name in ("beta1", "beta2"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0 <= value < 1):
-                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
 
 
 def ann_batch(weights: list[torch.Tensor], x: torch.Tensor, target: torch.Tensor, cfg: AnnConfig,

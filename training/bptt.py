@@ -113,7 +113,8 @@ def bptt_grads(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
         grads, g_above = [None] * len(weights), None
         for layer in range(len(weights) - 1, -1, -1):
             pre, out = v_pre[layer], spikes[layer]
-            surrogate = sigmoid_grad(pre - neuron.v_th)
+            # sigmoid' is needed below a layer above, and in the reset only when it is not detached
+            surrogate = sigmoid_grad(pre - neuron.v_th) if g_above is not None or not detach_reset else None
             if g_above is not None:           # through the surrogate spikes into the layer above
                 drive = (g_above.reshape(steps * batch, -1) @ weights[layer + 1]).reshape(pre.shape)
                 drive.mul_(surrogate)

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.io import load_model, save_model, settings_key
+from models.io import cache_root, load_model, save_model, settings_key
 from models.spec import NetworkSpec
 
-from .audio_features import default_cache_dir
 from .data import load_images
 from .metrics import zscore
 
@@ -89,7 +88,7 @@ def load_or_train_classifier(data_dir: str | os.PathLike | None = None, cfg: Cla
     Returns ``(weights, test_accuracy)``; the accuracy on MNIST test is stored with it."""
     settings = asdict(cfg)
     key = settings_key(settings)
-    path = Path(cache_dir or default_cache_dir()) / f"mnist-classifier-{key}.safetensors"
+    path = Path(cache_dir or cache_root()) / f"mnist-classifier-{key}.safetensors"
     if path.is_file():
         _, weights, meta = load_model(path, kind="classifier")
         return weights, float(meta["extra"]["test_accuracy"])
