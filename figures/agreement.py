@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .runner import autoencoder_config, trained_autoencoder
+from .runner import autoencoder_config, test_images, trained_autoencoder
 
 NAME = "agreement"
 TITLE = "Mirror (PyTorch, float64) against Brian2 (cython) on the same input spikes, MNIST test images"
@@ -27,16 +27,15 @@ def make(ctx) -> dict:
     from models.compare import compare_recordings
     from models.io import load_model
     from models.simulate import build_model, encode_images
-    from training.data import load_images
 
     from .style import color
 
     run = trained_autoencoder(ctx, configs(ctx)[0])
     spec, weights, _ = load_model(run["model"])
     model = build_model(spec, weights)
-    images, _ = load_images("mnist", "test", ctx.data_dir, as_float=True)
-    n = min(ctx.settings["test_limit"], MAX_IMAGES)
-    spikes = encode_images(images[:n], spec, seed=ctx.seed).to(model.weights[0].dtype)
+    images = test_images(ctx, cap=MAX_IMAGES)
+    n = len(images)
+    spikes = encode_images(images, spec, seed=ctx.seed).to(model.weights[0].dtype)
     start = time.perf_counter()
     mirror = model(spikes)
     mirror_seconds = time.perf_counter() - start

@@ -3,7 +3,7 @@ ANN), and reconstruction error against the weight bit width of the fixed-point n
 
 from __future__ import annotations
 
-from .runner import autoencoder_config, trained_autoencoder
+from .runner import autoencoder_config, test_images, trained_autoencoder
 
 NAME = "events"
 TITLE = "MNIST AE-SNN 784-196-784: events, energy estimate (45 nm) and fixed-point weights"
@@ -19,14 +19,12 @@ def make(ctx) -> dict:
 
     from models.io import load_model
     from models.simulate import bit_sweep
-    from training.data import load_images
 
     from .style import color, sweep_colors
 
     run = trained_autoencoder(ctx, configs(ctx)[0])
     spec, weights, _ = load_model(run["model"])
-    images, _ = load_images("mnist", "test", ctx.data_dir, as_float=True)
-    images = images[:min(ctx.settings["test_limit"], MAX_IMAGES)]
+    images = test_images(ctx, cap=MAX_IMAGES)
     reports = {name: report for name, _, report in bit_sweep(spec, weights, images, seed=ctx.seed)}
     base = reports["float64"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))

@@ -157,6 +157,16 @@ def trained_autoencoder(ctx: Context, cfg) -> dict:
     return ctx.cached(key, compute)
 
 
+def test_images(ctx: Context, dataset: str = "mnist", cap: int | None = None):
+    """The first ``test_limit`` test images of ``dataset`` (at most ``cap``), float32 in [0, 1],
+    ``[n, 28, 28]``, for the figures that run their own images through a model."""
+    from training.data import load_images
+
+    images, _ = load_images(dataset, "test", ctx.data_dir, as_float=True)
+    n = ctx.settings["test_limit"] if cap is None else min(ctx.settings["test_limit"], cap)
+    return images[:n]
+
+
 def smooth(values, window: int = 10) -> tuple[list, list]:
     """Trailing moving average of per-batch values over ``window`` batches (the raw values
     when there are fewer batches than that). Returns ``(batches, averages)``: each average at the 1-based number of the last

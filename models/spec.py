@@ -53,16 +53,18 @@ class NeuronSpec:
 
 
 class Params(Mapping):
-    """Read-only, hashable encoder parameters: a copy of a mapping of names (str) to
-    numbers, strings or booleans. Equal to a dict with the same items."""
+    """Read-only, hashable encoder parameters: a copy of a mapping of names (str) to finite
+    numbers, strings or booleans (NaN would break equality and JSON). Equal to a dict with
+    the same items."""
 
     __slots__ = ("_items",)
 
     def __init__(self, items: Mapping) -> None:
         _check(isinstance(items, Mapping), f"encoder params must be a mapping, got {type(items).__name__}")
         for key, value in items.items():
-            _check(isinstance(key, str) and isinstance(value, (str, int, float, bool)),
-                   f"encoder params must map names to numbers, strings or booleans, got {key!r}: {value!r}")
+            _check(isinstance(key, str) and isinstance(value, (str, int, float, bool))
+                   and not (isinstance(value, float) and not math.isfinite(value)),
+                   f"encoder params must map names to finite numbers, strings or booleans, got {key!r}: {value!r}")
         self._items = dict(items)
 
     def __getitem__(self, key: str):

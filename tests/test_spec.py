@@ -62,7 +62,8 @@ def test_encoder_params_are_read_only_and_equal_specs_hash_equal():
     assert pickle.loads(pickle.dumps(spec)) == spec
 
 
-@pytest.mark.parametrize("params, match", [([("max_rate", 300.0)], "mapping"), ({"rates": [1, 2]}, "numbers")])
+@pytest.mark.parametrize("params, match", [([("max_rate", 300.0)], "mapping"), ({"rates": [1, 2]}, "numbers"),
+                                           ({"max_rate": float("nan")}, "finite numbers")])
 def test_bad_encoder_params(params, match):
     with pytest.raises(ValueError, match=match):
         EncoderSpec("poisson", params)
