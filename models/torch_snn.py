@@ -52,7 +52,9 @@ class NeuronConstants(NamedTuple):
 def neuron_constants(neuron: NeuronSpec, dtype: torch.dtype, device: torch.device | str = "cpu") -> NeuronConstants:
     """``neuron``'s decay and threshold as 0-d tensors of ``dtype`` on ``device``, for
     ``lif_step_``: a kernel given a Python number converts it on every call (a few
-    microseconds, which add up over a trainer's thousands of steps); the values are the same."""
+    microseconds, which add up over a trainer's thousands of steps). For float32 and float64
+    (the dtypes the trainers use, and the ones tested) the values are the same; float16 or
+    bfloat16 kernels may round a Python number differently from a tensor of that dtype."""
     return NeuronConstants(torch.tensor(neuron.decay, dtype=dtype, device=device),
                            torch.tensor(neuron.v_th, dtype=dtype, device=device), neuron.clip)
 
