@@ -16,6 +16,8 @@ from typing import Callable, ClassVar
 import numpy as np
 import torch
 
+from .checks import check_bool, check_int, check_number  # noqa: F401  (re-exported: the encoders' checks)
+
 
 # --- numpy / torch in, the same kind out ---------------------------------------
 
@@ -55,36 +57,6 @@ def wrap(result: np.ndarray, like) -> np.ndarray | torch.Tensor:
 
 
 # --- validation -----------------------------------------------------------------
-
-def check_number(value, name: str, lo: float = -math.inf, hi: float = math.inf,
-                 lo_open: bool = False, hi_open: bool = False) -> float:
-    """``value`` as a float; ValueError naming ``name`` and the allowed range
-    unless it is a finite number in the range (open ends excluded)."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    v = float(value) if ok else math.nan
-    ok = ok and math.isfinite(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
-    if not ok:
-        if hi == math.inf:
-            rng = f"{'>' if lo_open else '>='} {lo:g}"
-        else:
-            rng = f"in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise ValueError(f"{name} must be a finite number {rng}, got {value!r}")
-    return v
-
-
-def check_int(value, name: str, lo: int = 1) -> int:
-    """``value`` as an int; ValueError unless it is an integer >= ``lo``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
-def check_bool(value, name: str) -> bool:
-    """``value`` if it is a bool; ValueError otherwise."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
-    return bool(value)
-
 
 def check_extremes(vmin: float, vmax: float, name: str, encoder: str, lo: float = -math.inf,
                    hi: float = math.inf, fix: str = "normalise it first") -> None:

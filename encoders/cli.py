@@ -92,7 +92,7 @@ def _plot(path: str, image, spikes, decoded, title: str) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from models.io import atomic_path
+    from models.files import atomic_path
 
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
     steps = spikes.shape[0]

@@ -17,7 +17,7 @@ def audio_results(ctx: Context) -> dict:
     """Run (or reuse) the audio experiment: AC-SNN for datasets A (every Th) and B (Th 15, 10),
     AC-ANN baselines for both datasets at every Th and unquantised. Returns its results dict
     plus ``out_dir`` (where its model files and image grids are)."""
-    from models.io import file_key
+    from models.files import file_key
     from training.audiocoder import audio_experiment, preset
 
     snn, sgd, adam = (trained_autoencoder(ctx, c) for c in autoencoder_configs(ctx))

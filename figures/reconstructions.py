@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.io import atomic_path
+from models.files import atomic_path
 
 
 def plot_reconstructions(inputs, outputs, path: str | os.PathLike, n: int = 10, title: str | None = None,

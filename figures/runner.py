@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from models.io import atomic_path, cache_root, settings_key
+from models.files import atomic_path, cache_root, settings_key
 
 # audio_train / audio_test: FSDD clips (balanced over digits; None: the whole standard split)
 QUICK = {"train_limit": 2000, "test_limit": 1000, "fsdd_epochs": 2, "audio_train": 500, "audio_test": 100}

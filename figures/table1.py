@@ -48,7 +48,7 @@ def make(ctx) -> dict:
               for r in rows]
     markdown = "\n".join(lines) + "\n"
     ctx.out.mkdir(parents=True, exist_ok=True)
-    from models.io import atomic_path
+    from models.files import atomic_path
 
     with atomic_path(ctx.out / "table1.md") as tmp:
         tmp.write_text(markdown)

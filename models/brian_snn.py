@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .io import cache_root
+from .files import cache_root
 from .quantized import QuantizedNetwork
 from .torch_snn import SpikingNetwork, check_spikes
 

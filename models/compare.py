@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .brian_snn import BrianRecording
-from .io import atomic_path
+from .files import atomic_path
 from .torch_snn import Recording
 
 

@@ -21,14 +21,11 @@ from dataclasses import dataclass
 
 import torch
 
+from encoders.checks import check_int
+
 from .io import check_weights
 from .spec import NetworkSpec
 from .torch_snn import Recording, check_spikes, run_feedforward
-
-
-def _check_int(name: str, value, low: int, high: int) -> None:
-    if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -41,9 +38,9 @@ class FixedPoint:
     leak_bits: int = 8
 
     def __post_init__(self) -> None:
-        _check_int("weight_bits", self.weight_bits, 2, 16)
-        _check_int("membrane_bits", self.membrane_bits, self.weight_bits + 1, 32)
-        _check_int("leak_bits", self.leak_bits, 1, 16)
+        object.__setattr__(self, "weight_bits", check_int(self.weight_bits, "weight_bits", 2, 16))
+        object.__setattr__(self, "membrane_bits", check_int(self.membrane_bits, "membrane_bits", self.weight_bits + 1, 32))
+        object.__setattr__(self, "leak_bits", check_int(self.leak_bits, "leak_bits", 1, 16))
 
     @property
     def v_min(self) -> int:

@@ -13,13 +13,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from encoders.checks import check as _check
+from encoders.checks import check_bool, check_int, check_number
+
 SPEC_VERSION = 1
 RESETS = ("zero",)
-
-
-def _check(cond: bool, message: str) -> None:
-    if not cond:
-        raise ValueError(message)
 
 
 @dataclass(frozen=True)
@@ -39,12 +37,10 @@ class NeuronSpec:
     clip: bool = True
 
     def __post_init__(self) -> None:
-        _check(isinstance(self.alpha, (int, float)) and math.isfinite(self.alpha) and 0.0 <= self.alpha < 1.0,
-               f"alpha must be a number in [0, 1), got {self.alpha!r}")
-        _check(isinstance(self.v_th, (int, float)) and math.isfinite(self.v_th) and self.v_th > 0,
-               f"v_th must be a finite number > 0, got {self.v_th!r}")
+        object.__setattr__(self, "alpha", check_number(self.alpha, "alpha", 0.0, 1.0, hi_open=True))
+        object.__setattr__(self, "v_th", check_number(self.v_th, "v_th", 0.0, lo_open=True))
         _check(self.reset in RESETS, f"reset must be one of {RESETS}, got {self.reset!r}")
-        _check(isinstance(self.clip, bool), f"clip must be true or false, got {self.clip!r}")
+        object.__setattr__(self, "clip", check_bool(self.clip, "clip"))
 
     @property
     def decay(self) -> float:
@@ -119,13 +115,13 @@ class NetworkSpec:
         object.__setattr__(self, "sizes", sizes)
         _check(isinstance(sizes, tuple) and len(sizes) >= 2,
                f"sizes must list at least two layer sizes (input and output), got {self.sizes!r}")
-        for n in sizes:
-            _check(isinstance(n, int) and not isinstance(n, bool) and n > 0,
-                   f"every layer size must be a positive integer, got {sizes!r}")
-        _check(isinstance(self.dt, (int, float)) and math.isfinite(self.dt) and self.dt > 0,
-               f"dt must be a positive number of seconds, got {self.dt!r}")
-        _check(isinstance(self.steps, int) and not isinstance(self.steps, bool) and self.steps > 0,
-               f"steps must be a positive integer, got {self.steps!r}")
+        try:
+            sizes = tuple(check_int(n, "layer size") for n in sizes)
+        except ValueError:
+            raise ValueError(f"every layer size must be a positive integer, got {self.sizes!r}") from None
+        object.__setattr__(self, "sizes", sizes)
+        object.__setattr__(self, "dt", check_number(self.dt, "dt (s)", 0.0, lo_open=True))
+        object.__setattr__(self, "steps", check_int(self.steps, "steps"))
         _check(isinstance(self.neuron, NeuronSpec), "neuron must be a NeuronSpec")
         _check(isinstance(self.encoder, EncoderSpec), "encoder must be an EncoderSpec")
 

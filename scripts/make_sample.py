@@ -16,7 +16,7 @@ import argparse
 
 import numpy as np
 
-from models.io import atomic_path
+from models.files import atomic_path
 from training.data import SAMPLE_PATH, SPLITS, load_images
 
 

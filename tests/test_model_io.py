@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from models.io import atomic_path, load_model, save_model
+from models.io import load_model, save_model
+from models.files import atomic_path
 from models.spec import NetworkSpec
 from models.torch_snn import init_weights
 
@@ -62,7 +63,7 @@ def test_atomic_path_uses_normal_permissions(tmp_path):
 
 
 def test_cache_root_precedence_and_settings_key(monkeypatch, tmp_path):
-    from models.io import cache_root, settings_key
+    from models.files import cache_root, settings_key
 
     monkeypatch.delenv("SPIKESYNTH_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

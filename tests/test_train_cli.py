@@ -98,7 +98,7 @@ def test_ann_command_writes_an_ann_model(tmp_path):
 
 
 @pytest.mark.parametrize("argv, match", [
-    (["train", "autoencoder", "--alpha", "1.0"], "alpha must be a number in"),
+    (["train", "autoencoder", "--alpha", "1.0"], "alpha must be a finite number in"),
     (["train", "autoencoder", "--train-limit", "70000"], "train_limit must be in"),
     (["train", "autoencoder", "--hidden", "0"], "hidden must be an integer"),
     (["train", "autoencoder", "--resume"], "checkpoint not found"),

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from models.io import atomic_path, cache_root, settings_key
+from models.files import atomic_path, cache_root, settings_key
 
 from .cochleagram import FRONT_ENDS, lyon_center_frequencies
 

@@ -396,7 +396,7 @@ def save_image_grid(maps, path, cols: int = 10) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from models.io import atomic_path
+    from models.files import atomic_path
 
     m = np.asarray(torch.as_tensor(maps).float()).reshape(-1, 28, 28)
     peak = m.reshape(len(m), -1).max(axis=1)
@@ -524,7 +524,7 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, ths: dict, dat
 def _write_json(path, data) -> None:
     import json
 
-    from models.io import atomic_path
+    from models.files import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=1))

@@ -23,7 +23,8 @@ import torch
 from tqdm import tqdm
 
 from encoders.rate import make_generator, poisson
-from models.io import atomic_path, save_model
+from models.io import save_model
+from models.files import atomic_path
 from models.spec import NetworkSpec, autoencoder_spec
 from models.torch_snn import init_weights
 

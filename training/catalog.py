@@ -96,7 +96,7 @@ class DownloadError(FileNotFoundError):
 
 def _download(url: str, dest: Path, expected_md5: str, timeout: float) -> None:
     """Stream ``url`` into ``dest`` (atomically), raising ValueError on an MD5 mismatch."""
-    from models.io import atomic_path  # imports torch: only when downloading
+    from models.files import atomic_path  # imports torch: only when downloading
     md5 = hashlib.md5(usedforsecurity=False)
     with urlopen(url, timeout=timeout) as response, atomic_path(dest) as tmp, open(tmp, "wb") as out:
         total = response.headers.get("Content-Length")

@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from models.io import atomic_path, read_safetensors
+from models.io import read_safetensors
+from models.files import atomic_path
 
 FORMAT = "spikesynth-checkpoint"
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.io import cache_root, load_model, save_model, settings_key
+from models.io import load_model, save_model
+from models.files import cache_root, settings_key
 from models.spec import NetworkSpec
 
 from .data import load_images

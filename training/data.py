@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from models.io import cache_root
+from models.files import cache_root
 
 from .defaults import IMAGE_DATASETS
 
