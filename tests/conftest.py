@@ -21,13 +21,13 @@ def data_dir() -> Path:
 def isolated_data(tmp_path, monkeypatch):
     """A machine with no datasets and no network: SPIKESYNTH_DATA unset, an empty user cache
     under ``tmp_path/cache``, no Debian Fashion-MNIST package, and downloads that fail."""
-    import training.catalog as catalog
-    import training.data as data
+    import training.data.catalog as catalog
+    import training.data.search as search
 
     monkeypatch.delenv("SPIKESYNTH_DATA", raising=False)
     monkeypatch.delenv("SPIKESYNTH_CACHE", raising=False)   # it would win over XDG_CACHE_HOME
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "debian" / "fashion-mnist")
+    monkeypatch.setattr(search, "DEBIAN_FASHION_MNIST", tmp_path / "debian" / "fashion-mnist")
 
     def offline(url, timeout=None):
         raise URLError("network is unreachable (test)")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-import training.catalog as catalog
+import training.data.catalog as catalog
 from training import data as D
-from training.catalog import Canonical, DownloadError, checksum_status, fetch
+from training.data.catalog import Canonical, DownloadError, checksum_status, fetch
 from training.data import (fsdd_files, fsdd_split, idx_dims, load_fsdd, load_images, load_sample, locate_images,
                            read_idx, read_wav, search_dirs)
 

@@ -1,4 +1,4 @@
-"""Known datasets: canonical checksums, verified downloads, and a report of what is where.
+"""The canonical dataset files: MD5 checksums, verification, and downloads (``spikesynth data fetch``).
 
 MD5 sums come from ``../shared/data/README.md``: the canonical ``.gz`` downloads and the
 uncompressed IDX contents. The local MNIST train-images file is a lossless rebuild whose
@@ -17,8 +17,9 @@ from urllib.request import urlopen
 
 from tqdm import tqdm
 
-from .data import (IMAGE_DATASETS, SAMPLE_PATH, SPLITS, cache_dir, fsdd_files, fsdd_split, idx_dims, idx_filenames,
-                   load_sample, locate_fsdd, locate_images, parse_idx, read_file_bytes, read_wav, search_dirs)
+from ..defaults import IMAGE_DATASETS
+from .idx import SPLITS, idx_filenames, parse_idx, read_file_bytes
+from .search import cache_dir
 
 MIRRORS = {
     "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
@@ -149,56 +150,3 @@ def fetch(name: str, splits: tuple[str, ...] = SPLITS, dest: str | os.PathLike |
                                     + "\n  ".join(errors) + tail)
             paths.append(path)
     return paths
-
-
-def dataset_report(data_dir: str | os.PathLike | None = None, verify: bool = True) -> list[dict]:
-    """What ``spikesynth data info`` shows, as JSON-ready dicts: one per image dataset split,
-    one for FSDD and one for the bundled MNIST sample (``mnist-sample``), each with where it
-    was found (``source``, paths), counts, and (when ``verify``) the checksum status of each
-    IDX file, or that every WAV reads. Problems are reported in an ``error`` field, not raised."""
-    report = []
-    for name in IMAGE_DATASETS:
-        for split in SPLITS:
-            entry = {"dataset": name, "split": split, "found": False,
-                     "searched": [f"{source}: {d}" for source, d in search_dirs(name, data_dir)]}
-            found = locate_images(name, split, data_dir)
-            if found is not None:
-                entry.update(found=True, source=found.source, files=[])
-                try:
-                    for path in (found.images, found.labels):
-                        item = {"path": str(path), "count": idx_dims(path, 3 if "images" in path.name else 1)[0]}
-                        if verify:
-                            item["status"], item["detail"] = checksum_status(name, path)
-                        entry["files"].append(item)
-                    entry["count"] = entry["files"][0]["count"]
-                except ValueError as exc:
-                    entry["error"] = str(exc)
-            report.append(entry)
-    report.append(_fsdd_report(data_dir, verify))
-    sample = {"dataset": "mnist-sample", "found": SAMPLE_PATH.is_file(), "source": "bundled", "path": str(SAMPLE_PATH)}
-    if sample["found"]:
-        try:
-            sample["count"] = {split: len(load_sample(split)[1]) for split in SPLITS}
-        except ValueError as exc:
-            sample["error"] = str(exc)
-    report.append(sample)
-    return report
-
-
-def _fsdd_report(data_dir, verify: bool) -> dict:
-    entry = {"dataset": "fsdd", "found": False}
-    found = locate_fsdd(data_dir)
-    if found is None:
-        return entry
-    entry.update(found=True, source=found[0], directory=str(found[1]))
-    try:
-        entries = fsdd_files(data_dir)
-        train, test = fsdd_split(entries, "standard")
-        entry.update(count=len(entries), speakers=sorted({e[1] for e in entries}),
-                     digits=sorted({e[0] for e in entries}), standard_split={"train": len(train), "test": len(test)})
-        if verify:
-            rates = {read_wav(e[3])[1] for e in tqdm(entries, desc="fsdd: reading WAVs", unit="file", leave=False)}
-            entry["status"], entry["detail"] = "readable", f"every WAV reads; sample rates {sorted(rates)} Hz"
-    except ValueError as exc:
-        entry["error"] = str(exc)
-    return entry
