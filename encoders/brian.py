@@ -17,8 +17,10 @@ def to_spike_generator(spikes, dt: float):
     ``SpikeGeneratorGroup(N, indices, times)``.
 
     indices: int32 ``[n_spikes]``; times: float64 seconds ``[n_spikes]``, each an
-    integer step times ``dt`` (dt in seconds), sorted by time then index.
+    integer step times ``dt`` (dt in seconds, a finite number > 0), sorted by time then
+    index.
     """
+    dt = check_number(dt, "dt (s)", 0.0, lo_open=True)
     arr = _as_array(spikes)
     if arr.ndim != 2:
         raise ValueError(f"spikes must have shape [T, N], got {list(arr.shape)}")

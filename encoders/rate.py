@@ -13,17 +13,28 @@ from .base import (Encoder, check_bool, check_extremes, check_int, check_number,
                    encode_static, to_numpy, wrap)
 
 
+#: The largest seed: torch's CPU generator (mt19937) keeps only a seed's low 32 bits, so
+#: ``2**32 + k`` would silently draw what ``k`` draws.
+SEED_MAX = 2**32 - 1
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int; ValueError naming ``seed`` unless it is an integer in
+    ``[0, SEED_MAX]`` (the seeds that give distinct torch CPU streams)."""
+    return check_int(seed, "seed", lo=0, hi=SEED_MAX)
+
+
 def make_generator(seed: int | None = None, generator: torch.Generator | None = None) -> torch.Generator:
-    """A CPU ``torch.Generator`` from a seed (an integer >= 0; None: fresh entropy) or the
-    one given. Random draws are made on the CPU so one seed gives the same spikes on every
-    device."""
+    """A CPU ``torch.Generator`` from a seed (an integer in ``[0, 2**32 - 1]``, see
+    ``SEED_MAX``; None: fresh entropy) or the one given. Random draws are made on the CPU
+    so one seed gives the same spikes on every device."""
     if generator is not None:
         return generator
     g = torch.Generator(device="cpu")
     if seed is None:
         g.seed()
     else:
-        g.manual_seed(check_int(seed, "seed", lo=0))
+        g.manual_seed(check_seed(seed))
     return g
 
 
@@ -136,7 +147,7 @@ class Poisson(Encoder):
     def __post_init__(self):
         _check_rate(self.steps, self.max_rate, self.dt)
         if self.seed is not None:
-            check_int(self.seed, "seed", lo=0)
+            check_seed(self.seed)
         check_bool(self.normalize, "normalize")
 
     def encode(self, x, generator: torch.Generator | None = None):

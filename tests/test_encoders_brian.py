@@ -20,6 +20,12 @@ def test_to_spike_generator_hand_computed():
         to_spike_generator(np.zeros((2, 2, 2)), 1e-3)
 
 
+@pytest.mark.parametrize("dt", [0.0, -1e-3, float("nan"), float("inf"), True, "1e-3"])
+def test_to_spike_generator_refuses_a_bad_dt(dt):
+    with pytest.raises(ValueError, match=r"dt \(s\) must be a finite number > 0"):
+        to_spike_generator(np.eye(2), dt)
+
+
 def test_on_off_hand_computed():
     s = np.array([[1, 0], [-1, 1], [0, -1]])
     np.testing.assert_array_equal(on_off(s), [[1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]])

@@ -72,7 +72,8 @@ def test_poisson_normalize_and_domain():
     (dict(steps=0), "steps must be an integer >= 1, got 0"),
     (dict(steps=2.0), "steps must be an integer >= 1, got 2.0"),
     (dict(dt=0.0), r"dt \(s\) must be a finite number > 0, got 0.0"),
-    (dict(seed=-1), "seed must be an integer >= 0, got -1"),
+    (dict(seed=-1), r"seed must be an integer in \[0, 4294967295\], got -1"),
+    (dict(seed=2**32), r"seed must be an integer in \[0, 4294967295\], got 4294967296"),
     (dict(normalize=1), "normalize must be true or false, got 1"),
 ])
 def test_poisson_bad_parameters(kwargs, match):
@@ -269,7 +270,20 @@ def test_linear_latency_round_trip_is_within_half_a_step(steps, threshold):
     assert err.max() > 0.9 * bound          # the bound is tight, not loose
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, True, "3"])
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "3", 2**32, 2**63, 2**64 + 5])
 def test_poisson_refuses_a_bad_seed(seed):
-    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 4294967295\]"):
         poisson(np.zeros(3), 5, 300.0, seed=seed)
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 4294967295\]"):
+        make_generator(seed)
+
+
+def test_seed_bound_is_where_torch_starts_repeating_seeds():
+    # torch's CPU generator keeps a seed's low 32 bits: 2**32 + k draws what k draws (so does
+    # 2**63 + k), while the largest accepted seed has a stream of its own
+    def draws(seed):
+        return torch.rand(8, generator=torch.Generator().manual_seed(seed))
+    assert torch.equal(draws(2**32 + 5), draws(5)) and torch.equal(draws(2**63 + 5), draws(5))
+    assert not torch.equal(draws(2**32 - 1), draws(2**31 - 1))
+    x = np.full(4, 0.5)
+    assert not np.array_equal(poisson(x, 50, 1000.0, seed=2**32 - 1), poisson(x, 50, 1000.0, seed=0))
