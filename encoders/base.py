@@ -16,7 +16,10 @@ from typing import Callable, ClassVar
 import numpy as np
 import torch
 
-from .checks import check_bool, check_int, check_number  # noqa: F401  (re-exported: the encoders' checks)
+from .checks import check_bool, check_int, check_number
+
+#: The checks the encoder modules take from here (one family, ``encoders.checks``).
+REEXPORTED_CHECKS = (check_bool, check_int, check_number)
 
 
 # --- numpy / torch in, the same kind out ---------------------------------------
@@ -159,6 +162,139 @@ def nearest_spikes(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     prev = np.maximum.accumulate(np.where(hit, t, -1), axis=0)
     nxt = np.minimum.accumulate(np.where(hit, t, steps)[::-1], axis=0)[::-1]
     return prev, nxt
+
+
+# --- min-max normalisation of signals, as spike-encoding does it --------------------
+
+def bound_values(value, name: str) -> float | tuple:
+    """A bound parameter (``min_value``/``max_value``) in canonical form: a float for a
+    number, a tuple of floats for a sequence/array (one per channel); ValueError unless
+    every value is a finite number."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().tolist()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        if len(value) == 0 or any(isinstance(v, (list, tuple)) for v in value):
+            raise ValueError(f"{name} must be a number or a flat, non-empty sequence of numbers (one per channel), "
+                             f"got {value!r}")
+        return tuple(check_number(v, f"{name}[{i}]") for i, v in enumerate(value))
+    return check_number(value, name)
+
+
+class Normalizing:
+    """The ``normalize`` option of the signal encoders (step_forward, bsa, pwm, lif), as a
+    mixin for dataclasses with the fields ``normalize``, ``min_value`` and ``max_value``.
+
+    With ``normalize=True`` every channel (each column of the signal ``[T, ...]``) is scaled
+    to ``norm_range`` before encoding, as spike-encoding does it:
+    ``scale * (x - min)`` with ``scale = 1 / (max - min)`` (then ``* 2 - 1`` for the
+    [-1, 1] range of lif), where min and max are the channel's own extremes, or the given
+    ``min_value``/``max_value`` (a number for every channel, or one per channel; the signal
+    must then lie within them). A constant channel (max == min) scales to all zeros.
+    ``encode`` stores the bounds it used (``bounds``) so that ``decode`` restores the
+    original range, ``min + y * (max - min)``; a decode without given bounds and without a
+    preceding encode of the same channel shape is a ValueError.
+    """
+
+    norm_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
+
+    def _check_normalize(self) -> None:
+        """Validate (and canonicalise) normalize, min_value and max_value."""
+        check_bool(self.normalize, "normalize")
+        if (self.min_value is None) != (self.max_value is None):
+            raise ValueError("min_value and max_value must be given together (or neither), got "
+                             f"min_value={self.min_value!r}, max_value={self.max_value!r}")
+        if self.min_value is None:
+            return
+        if not self.normalize:
+            raise ValueError("min_value and max_value are the normalisation bounds: they need normalize=True")
+        lo, hi = bound_values(self.min_value, "min_value"), bound_values(self.max_value, "max_value")
+        if isinstance(lo, tuple) and isinstance(hi, tuple) and len(lo) != len(hi):
+            raise ValueError(f"min_value and max_value must have the same length, got {len(lo)} and {len(hi)}")
+        bad = np.flatnonzero(~(np.asarray(hi) > np.asarray(lo)).reshape(-1))
+        if bad.size:
+            raise ValueError(f"max_value must be > min_value for every channel, got min_value={lo!r}, max_value={hi!r}")
+        object.__setattr__(self, "min_value", lo)
+        object.__setattr__(self, "max_value", hi)
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(min, max)``, float64 arrays shaped like one time step ``[...]``: the bounds the
+        last ``encode`` normalised with (None before any, or without ``normalize``)."""
+        stored = getattr(self, "_bounds", None)
+        return None if stored is None else (stored[0].reshape(stored[2]).copy(), stored[1].reshape(stored[2]).copy())
+
+    def _given_bounds(self, channels: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+        """The given min_value/max_value as ``[channels]`` arrays of ``dtype``."""
+        out = []
+        for name in ("min_value", "max_value"):
+            v = np.asarray(getattr(self, name), np.float64).reshape(-1)
+            if v.size not in (1, channels):
+                raise ValueError(f"{name} has {v.size} values but the signal has {channels} channel(s)")
+            out.append(np.broadcast_to(v, (channels,)).astype(dtype))
+        return out[0], out[1]
+
+    def _scaled(self, arr: np.ndarray, shape: tuple, name: str = "x", store: bool = False) -> np.ndarray:
+        """``arr [T, B]`` (the signal of shape ``shape``, checked finite) scaled to
+        ``norm_range`` per column when ``normalize`` (stored as ``bounds`` if ``store``);
+        ``arr`` itself otherwise."""
+        if not self.normalize:
+            return arr
+        check_values(arr, name, self.name)
+        if self.min_value is None:
+            lo, hi = arr.min(axis=0), arr.max(axis=0)
+        else:
+            lo, hi = self._given_bounds(arr.shape[1], arr.dtype)
+            out = np.flatnonzero((arr.min(axis=0) < lo) | (arr.max(axis=0) > hi))
+            if out.size:
+                j = int(out[0])
+                raise ValueError(f"{name} must lie in [min_value, max_value] for the {self.name} encoder: channel {j} "
+                                 f"has range [{float(arr[:, j].min()):g}, {float(arr[:, j].max()):g}] outside "
+                                 f"[{float(lo[j]):g}, {float(hi[j]):g}] (widen the bounds, or drop them to use "
+                                 f"each channel's own min and max)")
+        if store:
+            object.__setattr__(self, "_bounds", (lo.astype(np.float64), hi.astype(np.float64), tuple(shape[1:])))
+        span = hi - lo
+        scale = np.zeros_like(span)
+        np.divide(np.ones_like(span), span, out=scale, where=span > 0)
+        y = scale * (arr - lo)
+        if self.norm_range == (-1.0, 1.0):
+            y = np.where(span > 0, y * 2 - 1, y)
+        return y
+
+    def _decode_bounds(self, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """The bounds to restore spikes of shape ``shape = [T, ...]`` with, float64 ``[B]``."""
+        channels = int(np.prod(shape[1:], dtype=np.int64))
+        if self.min_value is not None:
+            return self._given_bounds(channels, np.float64)
+        stored = getattr(self, "_bounds", None)
+        if stored is None:
+            raise ValueError(f"decode with normalize=True needs the bounds the signal was normalised with: encode it "
+                             f"with this {self.name} encoder first, or give min_value and max_value")
+        if stored[2] != tuple(shape[1:]):
+            raise ValueError(f"the stored normalisation bounds are for a signal of shape [T, {', '.join(map(str, stored[2]))}]"
+                             f", not for spikes of shape {list(shape)}: encode this signal first, or give min_value "
+                             f"and max_value")
+        return stored[0], stored[1]
+
+    def _restored(self, y: np.ndarray, shape: tuple) -> np.ndarray:
+        """Decoded ``y [T, B]`` in ``norm_range`` back in the signal's units (when ``normalize``)."""
+        if not self.normalize:
+            return y
+        lo, hi = self._decode_bounds(shape)
+        if self.norm_range == (-1.0, 1.0):
+            y = (y + 1) / 2
+        return lo + y * (hi - lo)
+
+    def _initial_scaled(self, init: np.ndarray, shape: tuple) -> np.ndarray:
+        """A first value ``initial`` (scalar or ``[B]``, signal units) in the normalised units."""
+        if not self.normalize:
+            return init
+        lo, hi = self._decode_bounds(shape)
+        span = hi - lo
+        scale = np.divide(1.0, span, out=np.zeros_like(span), where=span > 0)
+        return scale * (init - lo)
 
 
 def rmse(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,5 +1,7 @@
 """LIF-based encoding of signals ``[T, ...]``: the signal is the input current of a
-leaky integrate-and-fire neuron; spikes carry it, inter-spike intervals decode it."""
+leaky integrate-and-fire neuron; spikes carry it, inter-spike intervals decode it.
+With ``normalize=True`` each channel is first min-max scaled to [-1, 1], as
+spike-encoding's LIF encoder does."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import (Encoder, check_bool, check_number, check_spikes, check_values, grid_search, nearest_spikes,
-                   signal_io, wrap)
+from .base import (Encoder, Normalizing, check_bool, check_number, check_spikes, check_values, grid_search,
+                   nearest_spikes, signal_io, wrap)
 
 
 def lif_spikes(x: np.ndarray, threshold, membrane_constant, down_spike: bool) -> np.ndarray:
@@ -63,49 +65,66 @@ def lif_decode(spikes: np.ndarray, threshold, membrane_constant) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class LIF(Encoder):
+class LIF(Normalizing, Encoder):
     """LIF-based encoding. threshold: firing threshold (> 0, in signal units per
     step); membrane_constant: potential kept per step, in [0, 1]; down_spike: also
     fire -1 when the potential falls below -threshold (bipolar). Any finite signal is
-    accepted; inputs whose running sum stays within +-threshold produce no spikes."""
+    accepted; inputs whose running sum stays within +-threshold produce no spikes.
+
+    normalize: scale each channel to [-1, 1] by its min and max first (``2 * (x - min) /
+    (max - min) - 1``, or by the given ``min_value``/``max_value``), as spike-encoding
+    does before every LIF encode, and scale decodes back (see ``base.Normalizing``); the
+    threshold is then in normalised units. spike-encoding's LIF kernel is not this one
+    (it skips step 0 and compares against a baseline), so the spikes differ from the
+    package's even then."""
 
     name = "lif"
     description = "LIF-based encoding: the signal drives a leaky integrate-and-fire neuron"
     static = False
+    norm_range = (-1.0, 1.0)
 
     threshold: float = 0.5
     membrane_constant: float = 0.9
     down_spike: bool = True
+    normalize: bool = False
+    min_value: float | tuple | None = None
+    max_value: float | tuple | None = None
 
     def __post_init__(self):
         check_number(self.threshold, "threshold", 0.0, lo_open=True)
         check_number(self.membrane_constant, "membrane_constant", 0.0, 1.0)
         check_bool(self.down_spike, "down_spike")
+        self._check_normalize()
 
     @property
     def bipolar(self) -> bool:
         return self.down_spike
 
+    def _input(self, x, name: str, store: bool):
+        arr, shape, like = signal_io(x, name)
+        check_values(arr, name, self.name)
+        return self._scaled(arr, shape, name, store=store), shape, like
+
     def encode(self, x):
         """Signal ``[T, ...]`` -> spikes ``[T, ...]`` ({-1, 0, 1} if bipolar)."""
-        arr, shape, like = signal_io(x)
-        check_values(arr, "x", self.name)
+        arr, shape, like = self._input(x, "x", store=True)
         return wrap(lif_spikes(arr, self.threshold, self.membrane_constant, self.down_spike).reshape(shape), like)
 
     def decode(self, spikes):
-        """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``lif_decode``)."""
+        """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``lif_decode``; with ``normalize``
+        scaled back to the signal's range)."""
         arr, shape, like = signal_io(spikes, "spikes")
         check_spikes(arr, bipolar=self.down_spike)
-        return wrap(lif_decode(arr, self.threshold, self.membrane_constant).reshape(shape), like)
+        y = lif_decode(arr, self.threshold, self.membrane_constant)
+        return wrap(self._restored(y, shape).reshape(shape), like)
 
     def optimize(self, signal) -> dict:
         """threshold and membrane_constant minimising the reconstruction RMSE of
-        ``signal [T, ...]``, summed over channels, for this encoder's down_spike. Grid:
-        threshold 50 log-spaced values from 1e-3 to 100 times max |signal|;
-        membrane_constant 0, 0.05, ..., 1. Deterministic. Returns
+        ``signal [T, ...]`` (normalised first with ``normalize``), summed over channels,
+        for this encoder's down_spike. Grid: threshold 50 log-spaced values from 1e-3 to
+        100 times max |signal|; membrane_constant 0, 0.05, ..., 1. Deterministic. Returns
         ``{"threshold", "membrane_constant"}``."""
-        x, _, _ = signal_io(signal, "signal")
-        check_values(x, "signal", self.name)
+        x, _, _ = self._input(signal, "signal", store=False)
         amp = float(np.abs(x).max())
         if amp == 0:
             raise ValueError("signal must not be all zeros to optimise the LIF threshold")

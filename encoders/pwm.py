@@ -1,6 +1,7 @@
-"""Pulse-width modulation (PWM) code of signals ``[T, ...]`` in [0, 1] against a
-sawtooth carrier (Arriandiaga et al. 2019): the phase of each spike within a carrier
-period carries one sample of the signal."""
+"""Pulse-width modulation (PWM) code of signals ``[T, ...]`` in [0, 1] (or any signal,
+min-max normalised per channel with ``normalize=True``) against a sawtooth carrier
+(Arriandiaga et al. 2019): the phase of each spike within a carrier period carries one
+sample of the signal."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import (Encoder, check_bool, check_number, check_spikes, check_values, grid_search, initial_values,
-                   nearest_spikes, signal_io, wrap)
+from .base import (Encoder, Normalizing, check_bool, check_number, check_spikes, check_values, grid_search,
+                   initial_values, nearest_spikes, signal_io, wrap)
 
 
 def sawtooth(steps: int, cycles_per_step) -> np.ndarray:
@@ -62,7 +63,7 @@ def pwm_decode(spikes: np.ndarray, cycles_per_step, initial=None) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PWM(Encoder):
+class PWM(Normalizing, Encoder):
     """Pulse-width modulation for signals in [0, 1]. frequency: carrier frequency in
     Hz, dt: step in seconds, with ``0 < frequency * dt <= 0.5`` (at least two steps
     per carrier period). down_spike: bipolar (a rising and a falling carrier, two
@@ -73,7 +74,13 @@ class PWM(Encoder):
     decodes to within ``frequency * dt / 2``. It must spike to do so: unipolar, a
     value at or above the carrier's highest level over the signal's steps (e.g. ``x >= 0.75`` at
     ``frequency * dt = 0.25``) never spikes and decodes to 0; bipolar, only
-    ``x = 0.5`` at ``frequency * dt = 0.5`` never does."""
+    ``x = 0.5`` at ``frequency * dt = 0.5`` never does.
+
+    normalize: scale each channel to [0, 1] by its min and max first (or by the given
+    ``min_value``/``max_value``), as spike-encoding does before every PWM encode, and
+    scale decodes back (see ``base.Normalizing``). spike-encoding's carrier is not this
+    one (it runs ``frequency`` against 999 steps per second and restarts at each wrap),
+    so the spikes differ from the package's even then."""
 
     name = "pwm"
     description = "pulse-width modulation: spike phase against a sawtooth carrier carries the value"
@@ -82,6 +89,9 @@ class PWM(Encoder):
     frequency: float = 50.0
     dt: float = 1e-3
     down_spike: bool = True
+    normalize: bool = False
+    min_value: float | tuple | None = None
+    max_value: float | tuple | None = None
 
     def __post_init__(self):
         check_number(self.frequency, "frequency", 0.0, lo_open=True)
@@ -90,33 +100,42 @@ class PWM(Encoder):
         if self.frequency * self.dt > 0.5:
             raise ValueError(f"frequency * dt must be in (0, 0.5] (at least two steps per carrier period), "
                              f"got {self.frequency * self.dt:g}")
+        self._check_normalize()
 
     @property
     def bipolar(self) -> bool:
         return self.down_spike
 
+    def _input(self, x, name: str, store: bool):
+        """``x`` as ``([T, B] in [0, 1], shape, like)``: normalised, or checked to lie in [0, 1]."""
+        arr, shape, like = signal_io(x, name)
+        if not self.normalize:
+            check_values(arr, name, self.name, 0.0, 1.0)
+        return self._scaled(arr, shape, name, store=store), shape, like
+
     def encode(self, x):
-        """Signal ``[T, ...]`` in [0, 1] -> spikes ``[T, ...]`` ({-1, 0, 1} if bipolar)."""
-        arr, shape, like = signal_io(x)
-        check_values(arr, "x", self.name, 0.0, 1.0)
+        """Signal ``[T, ...]`` (in [0, 1] unless ``normalize``) -> spikes ``[T, ...]``
+        ({-1, 0, 1} if bipolar)."""
+        arr, shape, like = self._input(x, "x", store=True)
         return wrap(pwm_spikes(arr, self.frequency * self.dt, self.down_spike).reshape(shape), like)
 
     def decode(self, spikes, initial=None):
-        """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``pwm_decode``). ``initial``:
-        optionally the signal's first value (a number or an array ``[...]``), which
-        step 0 cannot carry."""
+        """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``pwm_decode``; with ``normalize``
+        scaled back to the signal's range). ``initial``: optionally the signal's first
+        value (a number or an array ``[...]``, in the signal's units), which step 0
+        cannot carry."""
         arr, shape, like = signal_io(spikes, "spikes")
         check_spikes(arr, bipolar=self.down_spike)
-        init = None if initial is None else initial_values(initial, shape, self.name)
-        return wrap(pwm_decode(arr, self.frequency * self.dt, init).reshape(shape), like)
+        init = None if initial is None else self._initial_scaled(initial_values(initial, shape, self.name), shape)
+        y = pwm_decode(arr, self.frequency * self.dt, init)
+        return wrap(self._restored(y, shape).reshape(shape), like)
 
     def optimize(self, signal) -> dict:
         """The carrier frequency minimising the reconstruction RMSE of ``signal [T, ...]``
-        (in [0, 1]), summed over channels, for this encoder's dt and down_spike. Grid:
-        120 log-spaced ``frequency * dt`` from ``1 / T`` to 0.49. Deterministic.
-        Returns ``{"frequency": float}`` in Hz."""
-        x, _, _ = signal_io(signal, "signal")
-        check_values(x, "signal", self.name, 0.0, 1.0)
+        (in [0, 1], or normalised first with ``normalize``), summed over channels, for
+        this encoder's dt and down_spike. Grid: 120 log-spaced ``frequency * dt`` from
+        ``1 / T`` to 0.49. Deterministic. Returns ``{"frequency": float}`` in Hz."""
+        x, _, _ = self._input(signal, "signal", store=False)
         lo = min(1.0 / max(x.shape[0], 2), 0.49)
         grid = {"frequency": np.logspace(np.log10(lo), np.log10(0.49), 120) / self.dt}
 

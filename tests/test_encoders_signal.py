@@ -8,7 +8,7 @@ import torch
 
 import encoders
 from encoders.base import nearest_spikes
-from encoders.bsa import bsa_decode, bsa_spikes
+from encoders.bsa import bsa_decode, bsa_filter, bsa_spikes
 from encoders.lif import lif_decode, lif_spikes
 from encoders.pwm import pwm_decode, pwm_spikes, sawtooth
 
@@ -48,7 +48,7 @@ def test_step_forward_error_bounded_by_threshold_on_slow_signals():
     x = smooth()                                               # largest step change 0.4 * 2 pi / 80 = 0.031
     sf = encoders.get("step_forward", threshold=0.05)
     rec = sf.decode(sf.encode(x), initial=x[0])
-    assert np.abs(rec - x).max() <= 0.05 + 1e-12
+    assert np.abs(rec - x).max() <= np.float32(0.05) + 1e-12            # the threshold as float32
     sf = encoders.get("step_forward", threshold=0.01)          # slower than the signal: the baseline lags
     assert np.abs(sf.decode(sf.encode(x), initial=x[0]) - x).max() > 0.01
 
@@ -82,6 +82,22 @@ def test_bsa_tracks_a_slow_signal():
     x = smooth()
     bsa = encoders.get("bsa", threshold=0.8, filter_order=12, filter_cutoff=0.01)
     assert rmse(bsa.decode(bsa.encode(x)), x) < 0.08
+
+
+@pytest.mark.parametrize("steps", range(1, 13))
+def test_bsa_decodes_its_own_encoding_of_short_signals(steps):
+    # 3 to 8 steps (shorter than the default filter's 10 taps) used to fail with a broadcast error
+    x = np.linspace(0.2, 0.9, steps)
+    bsa = encoders.get("bsa", threshold=0.0)
+    s = bsa.encode(x)
+    rec = bsa.decode(s)
+    assert rec.shape == (steps,) and np.isfinite(rec).all()
+    h = bsa_filter(10, 0.2)[:, None]
+    # the decode is the part the encoder took out: x minus the residual, tap by tap
+    np.testing.assert_allclose(rec, bsa_decode(bsa_spikes(x[:, None], h, 0.0), h)[:, 0])
+    if steps >= 2:
+        manual = [sum(h[1 + j, 0] * s[n - j] for j in range(min(n + 1, 10))) for n in range(steps)]
+        np.testing.assert_allclose(rec, manual, atol=1e-12)
 
 
 # --- PWM and LIF decoding: the spikes around each step ------------------------------
