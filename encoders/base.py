@@ -16,7 +16,7 @@ from typing import Callable, ClassVar
 import numpy as np
 import torch
 
-from .checks import check_bool, check_int, check_number  # noqa: F401  (re-exported: the encoders' checks)
+from .checks import check_bool, check_int, check_number  # noqa: F401 (re-exported: the encoders use them from here)
 
 
 # --- numpy / torch in, the same kind out ---------------------------------------

@@ -13,15 +13,15 @@ import sys
 
 # (name, module, one-line help)
 COMMANDS = [
-    ("data", "training.cli_data", "find, check and download datasets (info, fetch)"),
-    ("encode", "encoders.cli", "encode values into spike trains and back; --list shows the encoders"),
-    ("train", "training.cli_train", "train a spiking autoencoder or audiocoder (or an ANN baseline)"),
-    ("evaluate", "training.cli_train", "evaluate a model file on a dataset split (Spike-MSE, pixel MSE)"),
-    ("simulate", "models.cli", "run a model file in Brian2 (numpy, cython or cpp_standalone)"),
-    ("compare", "models.cli", "run the same input spikes through the mirror and Brian2 and compare"),
-    ("synthesize", "training.cli_audio", "synthesize an image from a spoken-digit WAV file"),
-    ("figures", "figures.cli", "regenerate the paper's figures and Table 1"),
-    ("demo", "training.cli_demo", "a quick offline demo on the bundled MNIST sample"),
+    ("data", "training.cli.data", "find, check and download datasets (info, fetch)"),
+    ("encode", "training.cli.encode", "encode values into spike trains and back; --list shows the encoders"),
+    ("train", "training.cli.train", "train a spiking autoencoder or audiocoder (or an ANN baseline)"),
+    ("evaluate", "training.cli.train", "evaluate a model file on a dataset split (Spike-MSE, pixel MSE)"),
+    ("simulate", "training.cli.simulate", "run a model file in Brian2 (numpy, cython or cpp_standalone)"),
+    ("compare", "training.cli.simulate", "run the same input spikes through the mirror and Brian2 and compare"),
+    ("synthesize", "training.cli.audio", "synthesize an image from a spoken-digit WAV file"),
+    ("figures", "training.cli.figures", "regenerate the paper's figures and Table 1"),
+    ("demo", "training.cli.demo", "a quick offline demo on the bundled MNIST sample"),
 ]
 
 

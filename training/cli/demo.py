@@ -30,8 +30,8 @@ def run_demo(args) -> int:
     from models.compare import compare_recordings, plot_comparison
     from models.simulate import build_model, encode_images
 
-    from .autoencoder import TrainConfig, train_autoencoder
-    from .data import load_sample
+    from training.autoencoder import TrainConfig, train_autoencoder
+    from training.data import load_sample
 
     if args.epochs < 1 or args.compare_images < 1:
         raise ValueError("--epochs and --compare-images must be >= 1")

@@ -6,7 +6,7 @@ import json
 
 from training.defaults import IMAGE_DATASETS
 
-from .brian_snn import BACKENDS
+from models.brian_snn import BACKENDS
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
@@ -27,8 +27,8 @@ def _load(args):
     """Model (float64 mirror or fixed-point) and the first n images, all checked before simulating."""
     from training.data import load_images
 
-    from .io import load_model
-    from .simulate import build_model
+    from models.io import load_model
+    from models.simulate import build_model
 
     spec, weights, _ = load_model(args.model, kind="snn")
     model = build_model(spec, weights, args.weight_bits)
@@ -49,7 +49,7 @@ def configure_simulate(parser) -> None:
 
 def run_simulate(args) -> int:
     """Run a dataset split through a model file and print the reconstruction metrics."""
-    from .simulate import simulate
+    from models.simulate import simulate
 
     model, images = _load(args)
     report = simulate(model, images, backend=args.backend, device=args.device, seed=args.seed)
@@ -72,10 +72,10 @@ def configure_compare(parser) -> None:
 
 def run_compare(args) -> int:
     """Same input spikes through the mirror and Brian2; exit status 1 on any mismatching spike."""
-    from .compare import compare_recordings, plot_comparison
-    from .brian_snn import run_brian
-    from .quantized import QuantizedNetwork
-    from .simulate import encode_images
+    from models.compare import compare_recordings, plot_comparison
+    from models.brian_snn import run_brian
+    from models.quantized import QuantizedNetwork
+    from models.simulate import encode_images
 
     model, images = _load(args)
     spikes = encode_images(images, model.spec, args.seed)

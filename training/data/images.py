@@ -10,7 +10,7 @@ import numpy as np
 
 from ..defaults import IMAGE_DATASETS
 from .idx import SPLITS, idx_filenames, read_idx
-from .search import cache_dir, search_dirs
+from .search import DEBIAN_FASHION_MNIST, cache_dir, search_dirs
 
 
 def _find_file(directory: Path, base: str) -> Path | None:
