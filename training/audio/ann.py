@@ -66,8 +66,8 @@ def train_ac_ann(features, targets: torch.Tensor, cfg: AcAnnConfig, seed: int = 
     AE-ANN trainer's update (``training.ann_train.ann_batch``). Returns ``(weights, per-epoch loss)``."""
     from tqdm import tqdm
 
-    from .ann_train import AnnConfig, ann_batch
-    from .adam import AdamState
+    from ..ann_train import AnnConfig, ann_batch
+    from ..adam import AdamState
 
     x = torch.as_tensor(np.asarray(features, dtype=np.float32))
     if x.dim() != 2 or len(x) != len(targets):

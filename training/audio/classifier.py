@@ -19,8 +19,8 @@ from models.io import load_model, save_model
 from models.files import cache_root, settings_key
 from models.spec import NetworkSpec
 
-from .data import load_images
-from .metrics import zscore
+from ..data import load_images
+from ..metrics import zscore
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class FeatureConfig:
     """How a clip becomes the audiocoder's input vector.
 
     front_end: ``lyon`` (Lyon's passive ear) or ``gammatone``.
-    sample_rate, decimation, ear_q, step_factor: front-end parameters (see ``training.cochleagram``).
+    sample_rate, decimation, ear_q, step_factor: front-end parameters (see ``training.audio.cochleagram``).
     frames: frame budget at ``sample_rate / decimation`` frames per second (the paper: 1,500).
     pool: frames averaged into one input frame (``frames`` must be a multiple).
     """

@@ -1,5 +1,5 @@
 """``spikesynth synthesize`` and ``spikesynth train audiocoder``: thin layers over
-``training.audiocoder`` (heavy imports happen inside the run functions)."""
+``training.audio`` (heavy imports happen inside the run functions)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def run_synthesize(args) -> int:
     """Synthesize one image from one WAV file; prints where it went."""
     import torch
 
-    from training.audio_features import clip_features
-    from training.audiocoder import load_audiocoder, save_image_grid, synthesize_counts
+    from training.audio.features import clip_features
+    from training.audio import load_audiocoder, save_image_grid, synthesize_counts
     from training.data import read_wav
 
     if not args.audio.is_file():
@@ -76,7 +76,7 @@ def run_train_audiocoder(args) -> int:
     """Train and test the AC-SNN for each dataset and Th; prints one line per run."""
     import torch
 
-    from training.audiocoder import audio_experiment, preset
+    from training.audio import audio_experiment, preset
 
     if args.threads is not None:
         if args.threads < 1:
