@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, replace
 
 from models.spec import EncoderSpec, NetworkSpec, NeuronSpec
+
+from ..settings import check_choice, check_number, checked, positive_int
 
 from .features import FeatureConfig
 
@@ -44,17 +45,13 @@ class AudiocoderConfig:
     moments: str = "batch"
 
     def __post_init__(self) -> None:
-        for name in ("hidden", "steps", "batch", "epochs"):
-            v = getattr(self, name)
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not (math.isfinite(self.max_rate) and 0 < self.max_rate * self.dt <= 1):
+        checked(self, hidden=positive_int, steps=positive_int, batch=positive_int, epochs=positive_int,
+                dt=lambda v, n: check_number(v, "dt (s)", 0.0, lo_open=True),
+                max_rate=lambda v, n: check_number(v, "max_rate (Hz)", 0.0, lo_open=True),
+                target_scale=lambda v, n: check_number(v, n, 0.0, lo_open=True),
+                moments=lambda v, n: check_choice(v, n, MOMENTS))
+        if self.max_rate * self.dt > 1:
             raise ValueError(f"max_rate must be in (0, 1/dt] Hz, got {self.max_rate!r}")
-        if not (isinstance(self.target_scale, (int, float)) and not isinstance(self.target_scale, bool)
-                and math.isfinite(self.target_scale) and self.target_scale > 0):
-            raise ValueError(f"target_scale must be a finite number > 0, got {self.target_scale!r}")
-        if self.moments not in MOMENTS:
-            raise ValueError(f"moments must be one of {MOMENTS}, got {self.moments!r}")
         NeuronSpec(alpha=self.alpha)
 
     def with_(self, **changes) -> "AudiocoderConfig":
