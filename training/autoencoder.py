@@ -22,7 +22,8 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from encoders.rate import make_generator, poisson
+from encoders.rate import make_generator
+from models.encode import encode
 from models.io import save_model
 from models.files import atomic_path
 from models.spec import NetworkSpec, autoencoder_spec
@@ -181,7 +182,6 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
         images = images[:cfg.train_limit]
     images = torch.from_numpy(images).reshape(len(images), -1)
     n_batches = math.ceil(len(images) / cfg.batch_size)
-    max_rate = float(spec.encoder.params["max_rate"])
 
     gen = make_generator(cfg.seed)
     weights = [w.to(device) for w in init_weights(spec, gen, scale=0.01 if cfg.is_ann else 0.1, dtype=dtype)]
@@ -214,7 +214,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                 loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
                 record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
             else:
-                spikes = poisson(x, spec.steps, max_rate, spec.dt, generator=gen).to(device=device, dtype=dtype)
+                spikes = encode(x, spec, generator=gen).to(device=device, dtype=dtype)
                 if cfg.trainer == "paper":
                     stats = online_batch(weights, spikes, spikes, neuron, opt_cfg, checked=True)
                 else:

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import torch
 
-from encoders.rate import make_generator, poisson
+from encoders.rate import make_generator
+from models.encode import encode
 from models.spec import NetworkSpec
 from models.torch_snn import SpikingNetwork
 
@@ -27,7 +28,7 @@ def synthesize_counts(spec: NetworkSpec, weights: list, features, seed: int = 0,
     g = make_generator(seed)
     out = []
     for start in range(0, len(x), batch):
-        spikes = poisson(x[start:start + batch], spec.steps, spec.encoder.params["max_rate"], spec.dt, generator=g)
+        spikes = encode(x[start:start + batch], spec, generator=g).to(torch.float32)
         out.append(net(spikes.to(device)).spikes[-1].sum(0).float().cpu())
     return torch.cat(out)
 

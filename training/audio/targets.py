@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from encoders.rate import poisson
+from models.encode import encode
 from models.spec import NetworkSpec
 from models.torch_snn import SpikingNetwork
 
@@ -28,7 +28,7 @@ def hidden_spike_maps(ae_spec: NetworkSpec, ae_weights: list, images, th: int, s
     check_th(th, ae_spec)
     x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1)
     encoder = SpikingNetwork(ae_spec.with_(sizes=ae_spec.sizes[:2]), [torch.as_tensor(ae_weights[0])])
-    spikes = poisson(x, ae_spec.steps, ae_spec.encoder.params["max_rate"], ae_spec.dt, seed=seed)
+    spikes = encode(x, ae_spec, seed=seed).to(torch.float32)
     return encoder(spikes).spikes[0][:th].float().contiguous()
 
 

@@ -17,7 +17,8 @@ import math
 import numpy as np
 import torch
 
-from encoders.rate import make_generator, poisson
+from encoders.rate import make_generator
+from models.encode import encode
 
 from .config import AudiocoderConfig, audiocoder_spec
 from .targets import repeat_targets
@@ -91,7 +92,7 @@ def train_audiocoder(features, targets: torch.Tensor, cfg: AudiocoderConfig, see
         losses = []
         for b in range(n_batches):
             idx = order[b * cfg.batch:(b + 1) * cfg.batch]
-            spikes = poisson(x[idx], cfg.steps, cfg.max_rate, cfg.dt, generator=g)
+            spikes = encode(x[idx], spec, generator=g).to(torch.float32)
             stats = online_pass(weights, spikes, repeat_targets(targets[:, idx], cfg.steps), spec.neuron, ocfg,
                                 update)
             losses.append(stats.loss)
