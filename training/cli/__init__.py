@@ -58,14 +58,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Brian2 code generation targets: given to ``--device`` or ``--backend`` they are the old
+#: spellings of ``--target``, answered with a hint (see ``_check_vocabulary``).
+TARGETS = ("numpy", "cython", "cpp_standalone")
+
+
+def _old_spelling(argv: list[str]) -> str | None:
+    """The hint for ``--device TARGET`` / ``--backend TARGET`` (the spellings before ``--target``), else None."""
+    for i, item in enumerate(argv):
+        name, eq, value = item.partition("=")
+        if name in ("--device", "--backend"):
+            value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+            if value in TARGETS:
+                return (f"{name} {value}: the Brian2 code generation target is --target {value}; "
+                        f"--device is the torch device (cpu, cuda[:N]) and --backend chooses brian2 or mirror")
+    return None
+
+
+def _check_vocabulary(args) -> None:
+    """One CLI vocabulary: ``--device`` is the torch device in every command, checked here the
+    same way for all of them (``training.settings.check_device``) before any work."""
+    if getattr(args, "device", None) is not None:
+        from training.settings import check_device
+
+        check_device(args.device)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``spikesynth`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    hint = _old_spelling(argv)
+    if hint:
+        print(f"spikesynth: error: {hint}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
+        _check_vocabulary(args)
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError) as exc:
         print(f"spikesynth {args.command}: error: {exc}", file=sys.stderr)
