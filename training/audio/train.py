@@ -12,8 +12,6 @@ whose output spike counts are the image.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
@@ -55,11 +53,10 @@ def train_audiocoder(features, targets: torch.Tensor, cfg: AudiocoderConfig, see
     ``seed``). on_epoch(epoch, weights): called after each epoch (e.g. to checkpoint).
     Returns ``(weights on the CPU, per-epoch mean loss)``.
     """
-    from tqdm import tqdm
-
     from models.torch_snn import init_weights
 
-    from ..adam import adam_step_
+    from ..adam import AdamState, adam_step_
+    from ..loop import batches, randperm_orders
     from ..online import online_pass
 
     x = _check_features(features, cfg.features.n_inputs)
@@ -71,35 +68,25 @@ def train_audiocoder(features, targets: torch.Tensor, cfg: AudiocoderConfig, see
         weights = init_weights(spec, g)
     weights = [w.detach().to(device=device, dtype=torch.float32).clone() for w in weights]
     ocfg = online_config(cfg)
-    m1 = [torch.zeros_like(w) for w in weights]
-    m2 = [torch.zeros_like(w) for w in weights]
-    count = 0
+    adam = AdamState.zeros_like(weights)
 
     def update(grads, step):
-        nonlocal count
-        if cfg.moments == "batch" and step == 1:
-            count = 0
-            for m in (*m1, *m2):
-                m.zero_()
-        count += 1
-        adam_step_(weights, grads, m1, m2, count, ocfg)
+        if cfg.moments == "batch" and step == 1:   # the official code: moments restart every batch
+            adam.reset_()
+        adam.step += 1
+        adam_step_(weights, grads, adam.m1, adam.m2, adam.step, ocfg)
 
-    n_batches = math.ceil(len(x) / cfg.batch)
-    history = []
-    bar = tqdm(total=cfg.epochs * n_batches, desc="AC-SNN", unit="batch", disable=not progress)
-    for epoch in range(cfg.epochs):
-        order = torch.randperm(len(x), generator=g)
-        losses = []
-        for b in range(n_batches):
-            idx = order[b * cfg.batch:(b + 1) * cfg.batch]
-            spikes = encode(x[idx], spec, generator=g).to(torch.float32)
-            stats = online_pass(weights, spikes, repeat_targets(targets[:, idx], cfg.steps), spec.neuron, ocfg,
-                                update)
-            losses.append(stats.loss)
-            bar.update()
-            bar.set_postfix(epoch=epoch + 1, loss=f"{stats.loss:.4f}")
-        history.append(float(np.mean(losses)))
-        if on_epoch is not None:
-            on_epoch(epoch + 1, [w.cpu() for w in weights])
-    bar.close()
+    history, losses = [], []
+    loop = batches(len(x), cfg.batch, cfg.epochs, randperm_orders(len(x), g), desc="AC-SNN", progress=progress)
+    for batch in loop:
+        idx = batch.items
+        spikes = encode(x[idx], spec, generator=g).to(torch.float32)
+        stats = online_pass(weights, spikes, repeat_targets(targets[:, idx], cfg.steps), spec.neuron, ocfg, update)
+        losses.append(stats.loss)
+        loop.bar.set_postfix(epoch=batch.epoch + 1, loss=f"{stats.loss:.4f}")
+        if batch.last_in_epoch:
+            history.append(float(np.mean(losses)))
+            losses = []
+            if on_epoch is not None:
+                on_epoch(batch.epoch + 1, [w.cpu() for w in weights])
     return [w.cpu() for w in weights], history
