@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from encoders.rate import poisson  # noqa: E402
 from models.io import load_model  # noqa: E402
 from models.torch_snn import SpikingNetwork  # noqa: E402
-from training import audiocoder as ac  # noqa: E402
-from training.audio_features import feature_matrix  # noqa: E402
-from training.classifier import load_or_train_classifier  # noqa: E402
+import training.audio as ac  # noqa: E402
+from training.audio.features import feature_matrix  # noqa: E402
+from training.audio.classifier import load_or_train_classifier  # noqa: E402
 from training.data import load_fsdd, load_images  # noqa: E402
 
 

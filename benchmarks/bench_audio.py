@@ -22,9 +22,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.audio_features import FeatureConfig, prepare_audio  # noqa: E402
-from training.audiocoder import audiocoder_spec, online_config, preset, repeat_targets  # noqa: E402
-from training.cochleagram import FRONT_ENDS  # noqa: E402
+from training.audio.features import FeatureConfig, prepare_audio  # noqa: E402
+from training.audio import audiocoder_spec, online_config, preset, repeat_targets  # noqa: E402
+from training.audio.cochleagram import FRONT_ENDS  # noqa: E402
 from training.data import load_fsdd  # noqa: E402
 
 

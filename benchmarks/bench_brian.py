@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--n", type=int, default=10000, help="images for the mirror and cpp_standalone")
     parser.add_argument("--runtime-n", type=int, default=500, help="images for numpy and cython")
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--targets", nargs="+", default=list(BACKENDS), choices=BACKENDS, help="Brian2 code generation targets")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for the mirror (default: torch's)")
     parser.add_argument("--cold", action="store_true",
                         help="build cpp_standalone from scratch in a temporary cache (times a first build)")
@@ -77,7 +77,7 @@ def run(args) -> None:
     mirror_counts(model, spikes, progress=False)
     base = time.perf_counter() - start
     print(f"{'mirror float64':>21}: {args.n:6d} images {base:8.2f} s {args.n / base:9.1f} images/s  (baseline)")
-    for backend in args.backends:
+    for backend in args.targets:
         n = args.n if backend == "cpp_standalone" else min(args.runtime_n, args.n)
         rec = run_brian(model, spikes[:, :n], backend=backend, progress=False)
         bad = mismatches(model, spikes[:, :n], rec)

@@ -4,7 +4,7 @@
 
 For float64 and 8-, 6- and 4-bit weights (16-bit membrane, 8-bit leak multiplier) it prints
 Spike-MSE and pixel MSE of the mirror on the first ``--n`` MNIST test images, the synaptic
-operations per image, and the spikes that differ between Brian2 (``--device``) and the
+operations per image, and the spikes that differ between Brian2 (``--target``) and the
 matching mirror on the first ``--check`` images (must be 0).
 """
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--check", type=int, default=100, help="images checked spike for spike in Brian2")
-    parser.add_argument("--device", default="numpy", choices=BACKENDS)
+    parser.add_argument("--target", default="numpy", choices=BACKENDS, help="Brian2 code generation target")
     parser.add_argument("--bits", type=int, nargs="+", default=list(BITS))
     args = parser.parse_args()
 
@@ -41,7 +41,7 @@ def main() -> None:
     print(f"{args.n} {args.dataset} test images, sizes {list(spec.sizes)}, T={spec.steps}")
     print(f"{'weights':>8} {'spike_mse':>10} {'pixel_mse':>10} {'synops/img':>11} {'brian2 mismatches':>18}")
     for name, model, report in bit_sweep(spec, weights, images, args.bits, progress=False):
-        rows = compare_recordings(model.forward(check), run_brian(model, check, backend=args.device, progress=False))
+        rows = compare_recordings(model.forward(check), run_brian(model, check, backend=args.target, progress=False))
         print(f"{name:>8} {report['spike_mse']:10.4f} {report['pixel_mse']:10.4f} "
               f"{report['synops_per_image']:11.0f} {str([r['mismatches'] for r in rows]):>18}")
 

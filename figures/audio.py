@@ -18,7 +18,7 @@ def audio_results(ctx: Context) -> dict:
     AC-ANN baselines for both datasets at every Th and unquantised. Returns its results dict
     plus ``out_dir`` (where its model files and image grids are)."""
     from models.files import file_key
-    from training.audiocoder import audio_experiment, preset
+    from training.audio import audio_experiment, preset
 
     snn, sgd, adam = (trained_autoencoder(ctx, c) for c in autoencoder_configs(ctx))
     cfg = preset("cpu").with_(epochs=ctx.settings["fsdd_epochs"])

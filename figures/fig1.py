@@ -11,13 +11,15 @@ TITLE = "Poisson rate coding of an MNIST digit (300 Hz, dt = 1 ms, T = 15)"
 def make(ctx) -> dict:
     import matplotlib.pyplot as plt
 
-    from encoders.rate import poisson
+    from models.encode import encode
+    from models.spec import autoencoder_spec
     from training.data import load_images
 
     images, labels = load_images("mnist", "test", data_dir=ctx.data_dir, as_float=True)
     image = images[0].reshape(-1)   # numpy in, numpy spikes out (what matplotlib takes)
-    steps, max_rate, dt = 15, 300.0, 1e-3
-    spikes = poisson(image, steps, max_rate, dt, seed=ctx.seed)  # [T, 784]
+    spec = autoencoder_spec("mnist")   # the paper's encoder: Poisson, 300 Hz, dt = 1 ms, T = 15
+    steps, max_rate, dt = spec.steps, spec.encoder.params["max_rate"], spec.dt
+    spikes = encode(image[None], spec, seed=ctx.seed)[:, 0].numpy().astype(np.float32)  # [T, 784]
     shown = [0, 4, 9, 14]
     fig, axes = plt.subplots(1, len(shown) + 2, figsize=(2 * (len(shown) + 2), 2.3))
     axes[0].imshow(images[0], cmap="gray_r", vmin=0, vmax=1)

@@ -26,6 +26,10 @@ def default_cache_dir() -> Path:
     return cache_root() / "figures"
 
 
+#: Every figure ``spikesynth figures`` makes, in the order of ``all``.
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "trainers", "agreement", "events", "encoders", "fig9", "fig10", "table1"]
+
+
 @dataclass
 class Context:
     """What a figure script gets: where to write, how big to run, where data and cache live."""
@@ -223,3 +227,14 @@ def training_and_test_figure(ctx: Context, name: str, title: str, runs: dict, co
     numbers = {"rows": rows}
     ctx.save(name, fig, numbers, rows)
     return numbers
+
+
+def plan(ctx, modules) -> list:
+    """The distinct autoencoder trainings the figures need that are not cached yet."""
+    todo, seen = [], set()
+    for module in modules:
+        for cfg in getattr(module, "configs", lambda ctx: [])(ctx):
+            if cfg not in seen and not is_cached(ctx, cfg):
+                seen.add(cfg)
+                todo.append(cfg)
+    return todo

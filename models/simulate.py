@@ -9,18 +9,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-import encoders
-from encoders.rate import make_generator
 from training.metrics import pixel_mse, spike_mse
 
 from .brian_snn import BACKENDS, run_brian
+from .encode import ENCODE_BATCH, encode as encode_images  # noqa: F401 (the one encode path, re-exported)
 from .events import energy_report, synaptic_ops
 from .quantized import FixedPoint, QuantizedNetwork
 from .spec import NetworkSpec
 from .torch_snn import SpikingNetwork
 
-#: Images encoded per draw (memory only: the seeded spikes of an image do not depend on it).
-ENCODE_BATCH = 100
 #: Images run through the mirror per batch (small enough for the CPU caches).
 BATCH = 250
 #: Weight bit widths of the fixed-point sweep (``bit_sweep``).
@@ -33,23 +30,6 @@ def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int
     if weight_bits is None:
         return SpikingNetwork(spec, [torch.as_tensor(w, dtype=torch.float64) for w in weights], dtype=torch.float64)
     return QuantizedNetwork(spec, weights, FixedPoint(weight_bits=weight_bits))
-
-
-def encode_images(images, spec: NetworkSpec, seed: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Rate-code images ``[n, ...]`` in [0, 1] with the spec's encoder (``poisson`` only here),
-    ``ENCODE_BATCH`` images at a time from one generator (``generator``, else one seeded with
-    ``seed``). The spikes of the first k images are the same whatever n >= k (``poisson`` draws
-    image by image), so ``spikesynth evaluate``, ``simulate`` and a plot of a few of the images
-    see the same spikes for one seed. Returns uint8 0/1 ``[T, n, P]``."""
-    if spec.encoder.name != "poisson":
-        raise ValueError(f"simulate encodes with the 'poisson' encoder only, the spec names {spec.encoder.name!r}")
-    x = torch.as_tensor(np.asarray(images), dtype=torch.float32).reshape(len(images), -1)
-    if x.shape[1] != spec.sizes[0]:
-        raise ValueError(f"images have {x.shape[1]} pixels but the spec's input layer has {spec.sizes[0]}")
-    encoder = encoders.get("poisson", steps=spec.steps, dt=spec.dt, **spec.encoder.params)  # validates them
-    g = make_generator(seed, generator)
-    return torch.cat([encoder.encode(x[a:a + ENCODE_BATCH], generator=g).to(torch.uint8)
-                      for a in range(0, len(x), ENCODE_BATCH)], dim=1)
 
 
 def mirror_counts(model, spikes: torch.Tensor, progress: bool = True) -> list[np.ndarray]:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.audiocoder_ann import AcAnnConfig, ann_targets, quantize, synthesize_ann, train_ac_ann
+from training.audio.ann import AcAnnConfig, ann_targets, quantize, synthesize_ann, train_ac_ann
 
 
 def test_quantize_hand_computed():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.classifier import ClassifierConfig, classify, load_or_train_classifier, train_classifier
+from training.audio.classifier import ClassifierConfig, classify, load_or_train_classifier, train_classifier
 
 
 def blocks(n_per_class, rng):
@@ -27,7 +27,7 @@ def test_classifier_learns_and_ignores_scale():
 
 
 def test_cached_classifier_is_reused(tmp_path, monkeypatch):
-    import training.classifier as clf
+    import training.audio.classifier as clf
     rng = np.random.default_rng(1)
     images, labels = blocks(10, rng)
     monkeypatch.setattr(clf, "load_images", lambda name, split, data_dir=None: (images, labels))

@@ -12,8 +12,8 @@ from scipy.io import wavfile
 from models.io import save_model
 from models.spec import autoencoder_spec
 from models.torch_snn import init_weights
-from training.audio_features import FeatureConfig
-from training.audiocoder import AudiocoderConfig, audio_experiment, load_audiocoder
+from training.audio.features import FeatureConfig
+from training.audio import AudiocoderConfig, audio_experiment, load_audiocoder
 from training.cli import main
 
 TINY = AudiocoderConfig(features=FeatureConfig(frames=40, pool=4), hidden=16, steps=5, max_rate=200.0,
@@ -93,9 +93,9 @@ def test_figures_run_both_datasets_in_one_experiment(world, monkeypatch, tmp_pat
     # figures.audio runs A and B (each at its own Th values) in one audio_experiment call:
     # MNIST and the classifier are loaded once, and the folder's results.json holds every run
     import figures.audio as audio
-    import training.audiocoder as audiocoder
+    import training.audio as audiocoder
     import importlib
-    import training.classifier as classifier
+    import training.audio.classifier as classifier
     import training.data as data
     from figures.runner import Context
 
@@ -150,7 +150,7 @@ def test_synthesize_cli_on_stereo_16khz_wav_and_bad_files(world, capsys):
 
 
 def test_train_audiocoder_cli_overrides_the_preset(monkeypatch, tmp_path, capsys):
-    import training.audiocoder as audiocoder
+    import training.audio as audiocoder
 
     seen = {}
 

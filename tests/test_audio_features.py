@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from training import audio_features as af
-from training.audio_features import FeatureConfig, clip_features, feature_matrix, prepare_audio
+from training.audio import features as af
+from training.audio.features import FeatureConfig, clip_features, feature_matrix, prepare_audio
 from training.data import Clip, read_wav
 
 SMALL = FeatureConfig(frames=40, pool=4)   # 40 frames of 0.8 ms = 32 ms, 10 input frames

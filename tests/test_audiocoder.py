@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from models.spec import NetworkSpec, NeuronSpec, autoencoder_spec
-from training.audiocoder import (PRESETS, AudiocoderConfig, audiocoder_spec, check_disjoint, class_images,
+from training.audio import (PRESETS, AudiocoderConfig, audiocoder_spec, check_disjoint, class_images,
                                  hidden_spike_maps, min_mse_over_references, online_config, pair_images, preset,
                                  reference_sets, repeat_targets, synthesis_spec)
-from training.audio_features import FeatureConfig
+from training.audio.features import FeatureConfig
 from training.data import Clip
 
 
@@ -128,7 +128,7 @@ def test_train_audiocoder_adam_moments(moments):
     """``batch``: each batch is ``online_batch`` (moments and step count restart); ``run``:
     the moments and the bias-correction step count carry over into the next batch."""
     from encoders.rate import make_generator, poisson
-    from training.audiocoder import online_config, train_audiocoder
+    from training.audio import online_config, train_audiocoder
     from training.adam import adam_step_
     from training.online import online_batch, online_pass
 
@@ -160,7 +160,7 @@ def test_train_audiocoder_adam_moments(moments):
 
 
 def test_adam_moments_matter_after_the_first_batch():
-    from training.audiocoder import train_audiocoder
+    from training.audio import train_audiocoder
 
     results = {}
     for moments in ("batch", "run"):

@@ -129,7 +129,7 @@ def test_model_file_with_wrong_shapes_is_refused_before_simulating(tmp_path, mon
         raise AssertionError("the simulation started")
 
     monkeypatch.setattr(models.simulate, "run_brian", must_not_run)
-    assert main(["simulate", "--model", str(path), "--n", "5", "--device", "numpy"]) == 1
+    assert main(["simulate", "--model", str(path), "--n", "5", "--target", "numpy"]) == 1
     assert "another architecture" in capsys.readouterr().err
 
 

@@ -28,7 +28,7 @@ def run_json(capsys, argv):
 @needs_data
 def test_simulate_brian2_and_mirror_report_the_same_numbers(model_file, capsys):
     args = ["simulate", "--model", model_file, "--n", "12", "--json"]
-    code_b, brian = run_json(capsys, args + ["--device", "numpy"])
+    code_b, brian = run_json(capsys, args + ["--target", "numpy"])
     code_m, mirror = run_json(capsys, args + ["--backend", "mirror"])
     assert code_b == code_m == 0 and brian["n"] == mirror["n"] == 12
     for key in ("spike_mse", "pixel_mse", "synops_per_image", "spikes_per_image"):

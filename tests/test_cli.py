@@ -75,3 +75,20 @@ def test_data_fetch_skips_what_is_already_there(data_dir, isolated_data, capsys)
 def test_data_fetch_refuses_fsdd(isolated_data, capsys):
     assert cli.main(["data", "fetch", "fsdd"]) == 1
     assert "NAME must be one of" in capsys.readouterr().err
+
+
+def test_one_vocabulary_device_is_the_torch_device(capsys):
+    # the Brian2 target is --target; the old spellings get a hint naming it, before any work
+    for argv in (["simulate", "--model", "m.safetensors", "--device", "cpp_standalone"],
+                 ["compare", "--model", "m.safetensors", "--device=numpy"],
+                 ["demo", "--backend", "cython"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert "--target" in err and "torch device" in err
+    # --device is checked the same way in every command that has it
+    for argv in (["evaluate", "--model", "m.safetensors", "--device", "banana"],
+                 ["simulate", "--model", "m.safetensors", "--device", "tpu"],
+                 ["synthesize", "--audio", "a.wav", "--model", "m.safetensors", "--out", "x.png", "--device", "gpu"],
+                 ["demo", "--device", "cuda:x"]):
+        assert cli.main(argv) == 1
+        assert "device must be 'cpu' or 'cuda[:N]'" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from training.cochleagram import (GammatoneParams, LyonParams, design_lyon_filters, gammatone_cochleagram,
+from training.audio.cochleagram import (GammatoneParams, LyonParams, design_lyon_filters, gammatone_cochleagram,
                                   lyon_center_frequencies, lyon_passive_ear)
 
 

@@ -46,7 +46,7 @@ def test_encode_with_params_and_errors(capsys):
 
 
 def test_cli_module_imports_no_heavy_packages():
-    code = "import sys, encoders.cli; print(sorted({'torch', 'scipy', 'brian2', 'matplotlib'} & set(sys.modules)))"
+    code = "import sys, training.cli.encode; print(sorted({'torch', 'scipy', 'brian2', 'matplotlib'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1]).stdout
     assert out.strip() == "[]"

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from figures import cli
-from figures.runner import Context, autoencoder_config, is_cached, trained_autoencoder
+from figures.runner import FIGURES, Context, autoencoder_config, is_cached, plan, trained_autoencoder
+from training.cli import figures as cli
 
 TINY = {"train_limit": 200, "test_limit": 50}
 
@@ -40,7 +40,7 @@ def test_fig1_numbers(ctx):
 def test_fig3_trains_once_and_reuses_the_cache(ctx):
     from figures import fig3
 
-    assert cli.plan(ctx, [fig3]) == fig3.configs(ctx)
+    assert plan(ctx, [fig3]) == fig3.configs(ctx)
     fig3.make(ctx)
     rows = load(ctx, "fig3")["rows"]
     assert [r["alpha"] for r in rows] == list(fig3.ALPHAS)
@@ -48,7 +48,7 @@ def test_fig3_trains_once_and_reuses_the_cache(ctx):
         for key in ("train_spike_mse", "test_spike_mse", "train_pixel_mse", "test_pixel_mse"):
             assert 0 < r[key] < 2, (key, r)
     assert (ctx.out / "fig3.csv").read_text().startswith("alpha,")
-    assert cli.plan(ctx, [fig3]) == []      # everything cached: nothing to train again
+    assert plan(ctx, [fig3]) == []      # everything cached: nothing to train again
     assert all(is_cached(ctx, c) for c in fig3.configs(ctx))
 
 
@@ -84,7 +84,7 @@ def test_all_quick_figures(tmp_path, data_dir):
 
     assert main(["figures", "all", "--quick", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "c"),
                  "--data-dir", str(data_dir)]) == 0
-    for name in cli.FIGURES:
+    for name in FIGURES:
         assert (tmp_path / "out" / f"{name}.json").is_file(), name
 
 

@@ -21,6 +21,12 @@ class AdamState:
         """Fresh state for these weights."""
         return cls([torch.zeros_like(w) for w in weights], [torch.zeros_like(w) for w in weights], 0)
 
+    def reset_(self) -> None:
+        """Moments back to zero (in place) and the step count to 0, as a fresh state."""
+        for m in (*self.m1, *self.m2):
+            m.zero_()
+        self.step = 0
+
 
 def adam_step_(weights: list[torch.Tensor], grads: list[torch.Tensor], m1: list[torch.Tensor],
                m2: list[torch.Tensor], step: int, cfg) -> None:

@@ -12,7 +12,7 @@ from models.ann import relu_mlp
 
 from .adam import AdamState, adam_step_
 from .defaults import ANN_OPTIMIZERS, DEFAULT_LR, DEFAULT_WEIGHT_DECAY
-from .online import TrainSettings
+from .settings import TrainSettings, check_choice, check_number
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,14 @@ class AnnConfig:
     eps: float = 1e-7
 
     def __post_init__(self) -> None:
-        if self.optimizer not in ANN_OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {ANN_OPTIMIZERS}, got {self.optimizer!r}")
+        check_choice(self.optimizer, "optimizer", ANN_OPTIMIZERS)
         if self.lr is None:
             object.__setattr__(self, "lr", DEFAULT_LR[f"ann-{self.optimizer}"])
         if self.weight_decay is None:
             object.__setattr__(self, "weight_decay", DEFAULT_WEIGHT_DECAY[f"ann-{self.optimizer}"])
         # the spiking trainers' checks of the shared settings, then SGD's decoupled decay < 1
         TrainSettings(lr=self.lr, beta1=self.beta1, beta2=self.beta2, eps=self.eps, weight_decay=self.weight_decay)
-        if self.weight_decay >= 1:
-            raise ValueError(f"weight_decay must be in [0, 1), got {self.weight_decay!r}")
+        check_number(self.weight_decay, "weight_decay", 0.0, 1.0, hi_open=True)
 
 
 def ann_batch(weights: list[torch.Tensor], x: torch.Tensor, target: torch.Tensor, cfg: AnnConfig,

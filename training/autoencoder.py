@@ -22,7 +22,8 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from encoders.rate import make_generator, poisson
+from encoders.rate import make_generator
+from models.encode import encode
 from models.io import save_model
 from models.files import atomic_path
 from models.spec import NetworkSpec, autoencoder_spec
@@ -37,6 +38,8 @@ from .defaults import DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DAT
 from .evaluate import check_images, evaluate_model
 from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
+from .settings import (check_bool, check_choice, check_device, check_int, check_optional_int, checked,
+                       positive_int)
 
 EVAL_SEED = 0  # seed of the input spikes of the test evaluation after training
 # bumped when a checkpoint of an earlier version would not resume to the same weights
@@ -84,24 +87,15 @@ class TrainConfig:
     float64: bool = False
 
     def __post_init__(self) -> None:
-        if self.dataset not in IMAGE_DATASETS:
-            raise ValueError(f"dataset must be one of {IMAGE_DATASETS}, got {self.dataset!r}")
-        if self.trainer not in TRAINERS:
-            raise ValueError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
+        check_choice(self.dataset, "dataset", IMAGE_DATASETS)
+        check_choice(self.trainer, "trainer", TRAINERS)
         if self.batch_size is None:
             object.__setattr__(self, "batch_size", DEFAULT_BATCH[self.trainer])
-        for name, low in (("hidden", 1), ("steps", 1), ("batch_size", 1), ("epochs", 1), ("checkpoint_every", 0)):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        for name, low in (("train_limit", 1), ("eval_limit", 0)):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, int) and value >= low):
-                raise ValueError(f"{name} must be None or an integer >= {low}, got {value!r}")
-        if self.device != "cpu" and not str(self.device).startswith("cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
-        if self.device != "cpu" and not torch.cuda.is_available():
-            raise ValueError(f"device {self.device!r} requested but this torch has no usable CUDA device")
+        checked(self, hidden=positive_int, steps=positive_int, batch_size=positive_int, epochs=positive_int,
+                checkpoint_every=lambda v, n: check_int(v, n, 0),
+                train_limit=lambda v, n: check_optional_int(v, n, 1),
+                eval_limit=lambda v, n: check_optional_int(v, n, 0),
+                mask=check_bool, float64=check_bool, device=lambda v, n: check_device(v))
         self.spec()            # validates alpha and max_rate
         self.optimizer_config()  # validates lr, weight decay, trace_reset
 
@@ -188,7 +182,6 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
         images = images[:cfg.train_limit]
     images = torch.from_numpy(images).reshape(len(images), -1)
     n_batches = math.ceil(len(images) / cfg.batch_size)
-    max_rate = float(spec.encoder.params["max_rate"])
 
     gen = make_generator(cfg.seed)
     weights = [w.to(device) for w in init_weights(spec, gen, scale=0.01 if cfg.is_ann else 0.1, dtype=dtype)]
@@ -221,7 +214,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                 loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
                 record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
             else:
-                spikes = poisson(x, spec.steps, max_rate, spec.dt, generator=gen).to(device=device, dtype=dtype)
+                spikes = encode(x, spec, generator=gen).to(device=device, dtype=dtype)
                 if cfg.trainer == "paper":
                     stats = online_batch(weights, spikes, spikes, neuron, opt_cfg, checked=True)
                 else:

@@ -28,7 +28,7 @@ from models.torch_snn import lif_step, lif_step_, neuron_constants
 
 from .losses import masked_error, mismatch_density
 from .adam import AdamState, adam_step_
-from .online import BatchStats, TrainSettings, check_batch
+from .settings import BatchStats, TrainSettings, check_batch, check_bool, checked
 from .surrogate import sigmoid_grad, sigmoid_spike
 
 
@@ -42,8 +42,7 @@ class BPTTConfig(TrainSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.detach_reset, bool):
-            raise ValueError(f"detach_reset must be true or false, got {self.detach_reset!r}")
+        checked(self, detach_reset=check_bool)
 
 
 def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,

@@ -10,7 +10,7 @@ from tqdm import tqdm
 from encoders.rate import make_generator
 from models.ann import relu_mlp
 from models.io import load_model
-from models.simulate import ENCODE_BATCH, encode_images
+from models.encode import ENCODE_BATCH, encode
 from models.spec import NetworkSpec
 from models.torch_snn import SpikingNetwork
 
@@ -35,7 +35,7 @@ def reconstruct(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Te
     """Run images through a model, ``ENCODE_BATCH`` images at a time.
 
     images: ``[n, ...]`` pixels in [0, 1] with ``spec.sizes[0]`` values each.
-    snn: Poisson input spikes (``models.simulate.encode_images``, seeded: the spikes that
+    snn: Poisson input spikes (``models.encode.encode``, seeded: the spikes that
     ``spikesynth simulate`` uses) through the mirror; returns ``(input_counts, output_counts)``,
     spike counts summed over the T steps, ``[n, N]`` each.
     ann: returns ``(images [n, N], outputs [n, N])``.
@@ -51,7 +51,7 @@ def reconstruct(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Te
         for start in tqdm(range(0, len(x), ENCODE_BATCH), desc="evaluate", disable=not progress, leave=False):
             batch = x[start:start + ENCODE_BATCH]
             if kind == "snn":
-                spikes = encode_images(batch, spec, generator=gen).to(torch.float32)
+                spikes = encode(batch, spec, generator=gen).to(torch.float32)
                 ins.append(spikes.sum(0))
                 outs.append(net(spikes.to(device)).spikes[-1].sum(0).cpu())
             else:

@@ -31,55 +31,20 @@ the weights after step t - 1.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import torch
 
+from encoders.checks import check_choice, check_number
 from models.spec import NeuronSpec
-from models.torch_snn import check_spikes, lif_step_, neuron_constants
+from models.torch_snn import lif_step_, neuron_constants
 
 from .adam import AdamState, adam_step_
 from .defaults import TRACE_RESETS
+from .settings import BatchStats, TrainSettings, check_batch
 from .surrogate import sigmoid_grad
-
-
-def _check(cond: bool, message: str) -> None:
-    if not cond:
-        raise ValueError(message)
-
-
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Settings shared by the spiking trainers.
-
-    lr: Adam step size (> 0). beta1, beta2: moment decays in [0, 1). eps: > 0, added to
-    ``sqrt(v_hat)``. weight_decay: L2 term ``weight_decay * W`` added to the gradient
-    (>= 0; the official code's Adam branch uses none). mask: use the XOR mask in the loss.
-    """
-
-    lr: float = 5e-4
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-7
-    weight_decay: float = 0.0
-    mask: bool = True
-
-    def __post_init__(self) -> None:
-        _check(_number(self.lr) and self.lr > 0, f"lr must be a finite number > 0, got {self.lr!r}")
-        for name in ("beta1", "beta2"):
-            value = getattr(self, name)
-            _check(_number(value) and 0 <= value < 1, f"{name} must be in [0, 1), got {value!r}")
-        _check(_number(self.eps) and self.eps > 0, f"eps must be a finite number > 0, got {self.eps!r}")
-        _check(_number(self.weight_decay) and self.weight_decay >= 0,
-               f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
-        _check(isinstance(self.mask, bool), f"mask must be true or false, got {self.mask!r}")
 
 
 @dataclass(frozen=True)
@@ -98,63 +63,9 @@ class OnlineConfig(TrainSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(self.trace_reset in TRACE_RESETS,
-               f"trace_reset must be one of {TRACE_RESETS}, got {self.trace_reset!r}")
-        _check(_number(self.reset_norm) and self.reset_norm > 0,
-               f"reset_norm must be a finite number > 0, got {self.reset_norm!r}")
-        _check(_number(self.target_scale) and self.target_scale > 0,
-               f"target_scale must be a finite number > 0, got {self.target_scale!r}")
-
-
-@dataclass
-class BatchStats:
-    """What one batch produced.
-
-    loss: ``0.5 * sum(E ** 2)`` per sample, averaged over samples and steps.
-    counts: per weight layer, the spike counts over the batch's steps ``[batch, N_layer]``
-    (dtype of the weights; the last is the output). Only counts are kept: writing every
-    step's spikes to a ``[T, batch, N]`` record cost the online rule about 11% of its time
-    in memory traffic.
-    error_density: fraction of output (step, sample, neuron) entries whose spike differs
-    from the target, the density of the XOR mask (the paper: about 15%).
-    """
-
-    loss: float
-    counts: list
-    error_density: float
-
-
-def check_weights_chain(weights: list[torch.Tensor]) -> list[int]:
-    """Raise ValueError unless ``weights`` are 2-D floating ``[post, pre]`` matrices on one
-    device and dtype whose sizes chain (``W_l`` has ``pre == post`` of ``W_{l-1}``), finite.
-    Returns the layer sizes, input first."""
-    _check(isinstance(weights, (list, tuple)) and len(weights) > 0, "weights must be a non-empty list of tensors")
-    first = weights[0]
-    sizes = None
-    for i, w in enumerate(weights):
-        _check(isinstance(w, torch.Tensor) and w.dim() == 2 and w.is_floating_point(),
-               f"weight {i} must be a 2-D floating tensor [post, pre]")
-        _check(w.device == first.device and w.dtype == first.dtype,
-               f"weight {i} is {w.dtype} on {w.device}, weight 0 is {first.dtype} on {first.device}")
-        if sizes is None:
-            sizes = [w.shape[1]]
-        _check(w.shape[1] == sizes[-1], f"weight {i} has {w.shape[1]} inputs but layer {i} has {sizes[-1]} neurons")
-        _check(bool(torch.isfinite(w).all()), f"weight {i} contains NaN or infinite values")
-        sizes.append(w.shape[0])
-    return sizes
-
-
-def check_batch(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor) -> list[int]:
-    """Validate one training batch: weights as in ``check_weights_chain``, 0/1 input spikes
-    ``[T, batch, N_in]`` and target spikes ``[T, batch, N_out]``. Returns the layer sizes."""
-    sizes = check_weights_chain(weights)
-    check_spikes(input_spikes, sizes[0], "input spikes")
-    if target_spikes is not input_spikes:  # an autoencoder's target is its input: checked once
-        check_spikes(target_spikes, sizes[-1], "target spikes")
-    _check(input_spikes.shape[:2] == target_spikes.shape[:2],
-           f"input spikes {list(input_spikes.shape)} and target spikes {list(target_spikes.shape)} "
-           f"must have the same steps and batch size")
-    return sizes
+        check_choice(self.trace_reset, "trace_reset", TRACE_RESETS)
+        object.__setattr__(self, "reset_norm", check_number(self.reset_norm, "reset_norm", 0.0, lo_open=True))
+        object.__setattr__(self, "target_scale", check_number(self.target_scale, "target_scale", 0.0, lo_open=True))
 
 
 def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_spikes: torch.Tensor,

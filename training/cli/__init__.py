@@ -13,15 +13,15 @@ import sys
 
 # (name, module, one-line help)
 COMMANDS = [
-    ("data", "training.cli_data", "find, check and download datasets (info, fetch)"),
-    ("encode", "encoders.cli", "encode values into spike trains and back; --list shows the encoders"),
-    ("train", "training.cli_train", "train a spiking autoencoder or audiocoder (or an ANN baseline)"),
-    ("evaluate", "training.cli_train", "evaluate a model file on a dataset split (Spike-MSE, pixel MSE)"),
-    ("simulate", "models.cli", "run a model file in Brian2 (numpy, cython or cpp_standalone)"),
-    ("compare", "models.cli", "run the same input spikes through the mirror and Brian2 and compare"),
-    ("synthesize", "training.cli_audio", "synthesize an image from a spoken-digit WAV file"),
-    ("figures", "figures.cli", "regenerate the paper's figures and Table 1"),
-    ("demo", "training.cli_demo", "a quick offline demo on the bundled MNIST sample"),
+    ("data", "training.cli.data", "find, check and download datasets (info, fetch)"),
+    ("encode", "training.cli.encode", "encode values into spike trains and back; --list shows the encoders"),
+    ("train", "training.cli.train", "train a spiking autoencoder or audiocoder (or an ANN baseline)"),
+    ("evaluate", "training.cli.train", "evaluate a model file on a dataset split (Spike-MSE, pixel MSE)"),
+    ("simulate", "training.cli.simulate", "run a model file in Brian2 (numpy, cython or cpp_standalone)"),
+    ("compare", "training.cli.simulate", "run the same input spikes through the mirror and Brian2 and compare"),
+    ("synthesize", "training.cli.audio", "synthesize an image from a spoken-digit WAV file"),
+    ("figures", "training.cli.figures", "regenerate the paper's figures and Table 1"),
+    ("demo", "training.cli.demo", "a quick offline demo on the bundled MNIST sample"),
 ]
 
 
@@ -58,14 +58,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Brian2 code generation targets: given to ``--device`` or ``--backend`` they are the old
+#: spellings of ``--target``, answered with a hint (see ``_check_vocabulary``).
+TARGETS = ("numpy", "cython", "cpp_standalone")
+
+
+def _old_spelling(argv: list[str]) -> str | None:
+    """The hint for ``--device TARGET`` / ``--backend TARGET`` (the spellings before ``--target``), else None."""
+    for i, item in enumerate(argv):
+        name, eq, value = item.partition("=")
+        if name in ("--device", "--backend"):
+            value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+            if value in TARGETS:
+                return (f"{name} {value}: the Brian2 code generation target is --target {value}; "
+                        f"--device is the torch device (cpu, cuda[:N]) and --backend chooses brian2 or mirror")
+    return None
+
+
+def _check_vocabulary(args) -> None:
+    """One CLI vocabulary: ``--device`` is the torch device in every command, checked here the
+    same way for all of them (``training.settings.check_device``) before any work."""
+    if getattr(args, "device", None) is not None:
+        from training.settings import check_device
+
+        check_device(args.device)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``spikesynth`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    hint = _old_spelling(argv)
+    if hint:
+        print(f"spikesynth: error: {hint}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
+        _check_vocabulary(args)
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError) as exc:
         print(f"spikesynth {args.command}: error: {exc}", file=sys.stderr)

@@ -1,5 +1,5 @@
 """``spikesynth synthesize`` and ``spikesynth train audiocoder``: thin layers over
-``training.audiocoder`` (heavy imports happen inside the run functions)."""
+``training.audio`` (heavy imports happen inside the run functions)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def run_synthesize(args) -> int:
     """Synthesize one image from one WAV file; prints where it went."""
     import torch
 
-    from .audio_features import clip_features
-    from .audiocoder import load_audiocoder, save_image_grid, synthesize_counts
-    from .data import read_wav
+    from training.audio.features import clip_features
+    from training.audio import load_audiocoder, save_image_grid, synthesize_counts
+    from training.data import read_wav
 
     if not args.audio.is_file():
         raise FileNotFoundError(f"--audio: no such file {args.audio}")
@@ -76,7 +76,7 @@ def run_train_audiocoder(args) -> int:
     """Train and test the AC-SNN for each dataset and Th; prints one line per run."""
     import torch
 
-    from .audiocoder import audio_experiment, preset
+    from training.audio import audio_experiment, preset
 
     if args.threads is not None:
         if args.threads < 1:

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from .defaults import IMAGE_DATASETS as FETCHABLE  # the image datasets have canonical downloads
+from training.defaults import IMAGE_DATASETS as FETCHABLE  # the image datasets have canonical downloads
 
 
 def configure_data(parser: argparse.ArgumentParser) -> None:
@@ -47,8 +47,8 @@ def run_data(args: argparse.Namespace) -> int:
 
 
 def _info(args) -> int:
-    from .catalog import dataset_report
-    from .data import cache_dir
+    from training.data.report import dataset_report
+    from training.data import cache_dir
     report = dataset_report(args.data_dir, verify=not args.quick)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -91,8 +91,8 @@ def _info(args) -> int:
 
 
 def _fetch(args) -> int:
-    from .catalog import fetch
-    from .data import SPLITS, cache_dir, locate_images, missing_message
+    from training.data.catalog import fetch
+    from training.data import SPLITS, cache_dir, locate_images, missing_message
     bad = [n for n in args.names if n not in FETCHABLE]
     if bad:
         raise ValueError(f"cannot fetch {bad}: NAME must be one of {FETCHABLE} (FSDD: download the release archive "

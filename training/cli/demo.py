@@ -17,8 +17,9 @@ def configure_demo(parser) -> None:
     parser.add_argument("--epochs", type=int, default=5, help="passes over the 1,000 sample images (default 5)")
     parser.add_argument("--compare-images", type=int, default=20,
                         help="test images run through Brian2 and the mirror (default 20)")
-    parser.add_argument("--backend", default="numpy", choices=("numpy", "cython", "cpp_standalone"),
-                        help="Brian2 back-end for the comparison (default numpy: no compiler needed)")
+    parser.add_argument("--target", default="numpy", choices=("numpy", "cython", "cpp_standalone"),
+                        help="Brian2 code generation target of the comparison (default numpy: no compiler needed)")
+    parser.add_argument("--device", default="cpu", help="torch device of the training: cpu or cuda[:N] (default cpu)")
     parser.add_argument("--seed", type=int, default=1)
 
 
@@ -30,8 +31,8 @@ def run_demo(args) -> int:
     from models.compare import compare_recordings, plot_comparison
     from models.simulate import build_model, encode_images
 
-    from .autoencoder import TrainConfig, train_autoencoder
-    from .data import load_sample
+    from training.autoencoder import TrainConfig, train_autoencoder
+    from training.data import load_sample
 
     if args.epochs < 1 or args.compare_images < 1:
         raise ValueError("--epochs and --compare-images must be >= 1")
@@ -41,17 +42,17 @@ def run_demo(args) -> int:
     train, test = train.astype("float32") / 255.0, test.astype("float32") / 255.0
     print(f"1/3 training a 784-196-784 AE-SNN (paper's online rule, T = 15) on the {len(train)} bundled "
           f"MNIST images, {args.epochs} epoch(s)", file=sys.stderr)
-    cfg = TrainConfig(epochs=args.epochs, seed=args.seed)
+    cfg = TrainConfig(epochs=args.epochs, seed=args.seed, device=args.device)
     result = train_autoencoder(cfg, out_dir=out, images=(train, test))
     # the outputs behind result.metrics["test"], not a redraw with other input spikes
     plot_reconstructions(test[:10], result.test_outputs[:10], out / "reconstructions.png",
                          title="bundled MNIST test images (top) and AE-SNN output spike counts (bottom)")
-    print(f"2/3 running {args.compare_images} test images through Brian2 ({args.backend}) and the mirror",
+    print(f"2/3 running {args.compare_images} test images through Brian2 ({args.target}) and the mirror",
           file=sys.stderr)
     model = build_model(result.spec, result.weights)
     spikes = encode_images(test[:args.compare_images], result.spec, seed=args.seed).to(torch.float64)
     mirror = model(spikes)
-    brian = run_brian(model, spikes, backend=args.backend, record_v=True)
+    brian = run_brian(model, spikes, backend=args.target, record_v=True)
     rows = compare_recordings(mirror, brian)
     plot_comparison(mirror, brian, out / "compare.png", images=4, v_th=result.spec.neuron.v_th)
     summary = {"test": result.metrics["test"], "train_seconds": result.metrics["train_seconds"],

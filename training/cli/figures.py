@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "trainers", "agreement", "events", "encoders", "fig9", "fig10", "table1"]
+from figures.runner import FIGURES
 
 
 def configure_figures(parser) -> None:
@@ -25,22 +25,9 @@ def configure_figures(parser) -> None:
                         help="seed of weights, spikes and shuffling (default 1, as the official code)")
 
 
-def plan(ctx, modules) -> list:
-    """The distinct autoencoder trainings the figures need that are not cached yet."""
-    from .runner import is_cached
-
-    todo, seen = [], set()
-    for module in modules:
-        for cfg in getattr(module, "configs", lambda ctx: [])(ctx):
-            if cfg not in seen and not is_cached(ctx, cfg):
-                seen.add(cfg)
-                todo.append(cfg)
-    return todo
-
-
 def parse_sizes(items: list[str]) -> dict:
     """``["KEY=VALUE", ...]`` -> run-size overrides (positive integers, or None for ``none``)."""
-    from .runner import FULL
+    from figures.runner import FULL
 
     sizes = {}
     for item in items:
@@ -60,8 +47,8 @@ def parse_sizes(items: list[str]) -> dict:
 def run_figures(args) -> int:
     from tqdm import tqdm
 
-    from . import style
-    from .runner import Context, estimate_seconds, trained_autoencoder
+    from figures import style
+    from figures.runner import Context, estimate_seconds, plan, trained_autoencoder
 
     names = FIGURES if "all" in args.names else args.names
     unknown = [n for n in names if n not in FIGURES]

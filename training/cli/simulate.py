@@ -6,7 +6,7 @@ import json
 
 from training.defaults import IMAGE_DATASETS
 
-from .brian_snn import BACKENDS
+from models.brian_snn import BACKENDS
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
@@ -16,8 +16,10 @@ def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
     parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson input spikes")
-    parser.add_argument("--device", default=device_default, choices=BACKENDS,
-                        help="Brian2 code generation: numpy/cython (runtime) or cpp_standalone")
+    parser.add_argument("--target", default=device_default, choices=BACKENDS,
+                        help=f"Brian2 code generation target: numpy/cython (runtime) or cpp_standalone "
+                             f"(default {device_default})")
+    parser.add_argument("--device", default="cpu", help="torch device of the mirror: cpu or cuda[:N] (default cpu)")
     parser.add_argument("--weight-bits", type=int, default=None,
                         help="run the fixed-point (hardware-style) network with this many weight bits (2-16)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -27,8 +29,8 @@ def _load(args):
     """Model (float64 mirror or fixed-point) and the first n images, all checked before simulating."""
     from training.data import load_images
 
-    from .io import load_model
-    from .simulate import build_model
+    from models.io import load_model
+    from models.simulate import build_model
 
     spec, weights, _ = load_model(args.model, kind="snn")
     model = build_model(spec, weights, args.weight_bits)
@@ -49,14 +51,14 @@ def configure_simulate(parser) -> None:
 
 def run_simulate(args) -> int:
     """Run a dataset split through a model file and print the reconstruction metrics."""
-    from .simulate import simulate
+    from models.simulate import simulate
 
     model, images = _load(args)
-    report = simulate(model, images, backend=args.backend, device=args.device, seed=args.seed)
+    report = simulate(model, images, backend=args.backend, device=args.target, seed=args.seed)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        where = args.backend + (f" ({args.device})" if args.backend == "brian2" else "")
+        where = args.backend + (f" ({args.target})" if args.backend == "brian2" else "")
         print(f"{report['n']} images through {where} in {report['seconds']:.2f} s: "
               f"spike_mse {report['spike_mse']:.4f}, pixel_mse {report['pixel_mse']:.4f}, "
               f"{report['synops_per_image']:.0f} synaptic ops per image "
@@ -72,22 +74,22 @@ def configure_compare(parser) -> None:
 
 def run_compare(args) -> int:
     """Same input spikes through the mirror and Brian2; exit status 1 on any mismatching spike."""
-    from .compare import compare_recordings, plot_comparison
-    from .brian_snn import run_brian
-    from .quantized import QuantizedNetwork
-    from .simulate import encode_images
+    from models.compare import compare_recordings, plot_comparison
+    from models.brian_snn import run_brian
+    from models.quantized import QuantizedNetwork
+    from models.simulate import encode_images
 
     model, images = _load(args)
     spikes = encode_images(images, model.spec, args.seed)
     ref = model.forward(spikes)
-    rec = run_brian(model, spikes, backend=args.device, record_v=True)
+    rec = run_brian(model, spikes, backend=args.target, record_v=True)
     rows = compare_recordings(ref, rec)
     if args.plot:
         v_th = model.thresholds[-1] if isinstance(model, QuantizedNetwork) else model.spec.neuron.v_th
         plot_comparison(ref, rec, args.plot, v_th=v_th)
     agree = all(r["mismatches"] == 0 for r in rows)
     if args.json:
-        print(json.dumps({"n": rec.batch, "device": args.device, "agree": agree, "layers": rows,
+        print(json.dumps({"n": rec.batch, "target": args.target, "agree": agree, "layers": rows,
                           "plot": args.plot}, indent=2))
     else:
         for r in rows:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .cli_audio import configure_train_audiocoder, run_train_audiocoder
-from .defaults import (ANN_OPTIMIZERS, ANN_TRAINERS, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS,
+from training.cli.audio import configure_train_audiocoder, run_train_audiocoder
+from training.defaults import (ANN_OPTIMIZERS, ANN_TRAINERS, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS,
                        SPIKING_TRAINERS, TRACE_RESETS, describe)
 
 
@@ -58,7 +58,7 @@ def configure_ann(p: argparse.ArgumentParser) -> None:
 def _run(args, trainer: str, **spiking) -> int:
     import torch
 
-    from .autoencoder import TrainConfig, train_autoencoder
+    from training.autoencoder import TrainConfig, train_autoencoder
 
     if args.threads is not None:
         if args.threads < 1:
@@ -117,7 +117,7 @@ def configure_evaluate(p: argparse.ArgumentParser) -> None:
 
 
 def run_evaluate(args) -> int:
-    from .evaluate import evaluate_file
+    from training.evaluate import evaluate_file
 
     metrics, kind, images, outputs = evaluate_file(args.model, args.dataset, args.split, args.data_dir,
                                                    args.limit, args.seed, device=args.device, progress=not args.json)

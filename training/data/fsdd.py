@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from .search import user_roots
+from .idx import SPLITS
+from .search import cache_dir, user_roots
 
 FSDD_SPLITS = ("standard", "stratified")
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..defaults import IMAGE_DATASETS
+from .custom import is_custom, load_custom
 from .idx import SPLITS, idx_filenames, read_idx
-from .search import cache_dir, search_dirs
+from .search import DEBIAN_FASHION_MNIST, cache_dir, search_dirs
 
 
 def _find_file(directory: Path, base: str) -> Path | None:
@@ -61,19 +62,25 @@ def missing_message(name: str, split: str, data_dir: str | os.PathLike | None = 
 
 def load_images(name: str, split: str, data_dir: str | os.PathLike | None = None, as_float: bool = False,
                 download: bool = False):
-    """Load MNIST or Fashion-MNIST.
+    """Load MNIST, Fashion-MNIST or your own images.
 
-    name: ``mnist`` or ``fashion-mnist``; split: ``train`` or ``test``.
+    name: ``mnist``, ``fashion-mnist``, or the path of your own images (an ``.npz`` file or a
+    folder with ``train/`` and ``test/``: see ``training.data.custom``; any image size, labels
+    None when it has none); split: ``train`` or ``test``.
     data_dir: a folder holding ``<name>/`` (or the folder ``<name>`` itself); searched
     before ``$SPIKESYNTH_DATA``, the Debian package location (Fashion-MNIST) and the
     user cache (see ``search_dirs``). download: when no folder has the files, download
     the canonical ``.gz`` files into the user cache (MD5-verified) instead of failing.
     Returns ``(images, labels)``: uint8 ``[N, 28, 28]`` (float32 in [0, 1] when
-    ``as_float``) and int64 ``[N]``. A missing dataset raises FileNotFoundError saying
+    ``as_float``; your own: ``[N, H, W]`` or ``[N, D]``) and int64 ``[N]``. A missing dataset raises FileNotFoundError saying
     how to provide it; a truncated or corrupt file raises ValueError naming the file.
     """
+    if is_custom(name):
+        images, labels = load_custom(name, split)
+        return (images if as_float else np.round(images * 255.0).astype(np.uint8)), labels
     if name not in IMAGE_DATASETS:
-        raise ValueError(f"dataset must be one of {IMAGE_DATASETS}, got {name!r}")
+        raise ValueError(f"dataset must be one of {IMAGE_DATASETS} or the path of your own images (an .npz file "
+                         f"or a folder with train/ and test/), got {name!r}")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     found = locate_images(name, split, data_dir)

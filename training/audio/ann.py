@@ -64,10 +64,9 @@ def train_ac_ann(features, targets: torch.Tensor, cfg: AcAnnConfig, seed: int = 
                  progress: bool = True) -> tuple[list, list]:
     """Train the AC-ANN on ``features [n, n_inputs]`` -> ``targets [n, N_out]`` with the
     AE-ANN trainer's update (``training.ann_train.ann_batch``). Returns ``(weights, per-epoch loss)``."""
-    from tqdm import tqdm
-
-    from .ann_train import AnnConfig, ann_batch
-    from .adam import AdamState
+    from ..adam import AdamState
+    from ..ann_train import AnnConfig, ann_batch
+    from ..loop import batches, randperm_orders
 
     x = torch.as_tensor(np.asarray(features, dtype=np.float32))
     if x.dim() != 2 or len(x) != len(targets):
@@ -78,19 +77,14 @@ def train_ac_ann(features, targets: torch.Tensor, cfg: AcAnnConfig, seed: int = 
     weights = [w.to(device) for w in init_weights(spec, g)]
     opt = AnnConfig(optimizer=cfg.optimizer, lr=cfg.lr, weight_decay=cfg.weight_decay)
     state = AdamState.zeros_like(weights)
-    n_batches = math.ceil(len(x) / cfg.batch)
-    history = []
-    bar = tqdm(total=cfg.epochs * n_batches, desc=f"AC-ANN ({cfg.optimizer})", unit="batch", disable=not progress)
-    for _ in range(cfg.epochs):
-        order = torch.randperm(len(x), generator=g)
-        losses = []
-        for b in range(n_batches):
-            idx = order[b * cfg.batch:(b + 1) * cfg.batch]
-            loss, _ = ann_batch(weights, x[idx].to(device), targets[idx].to(device), opt, state)
-            losses.append(loss)
-            bar.update()
-        history.append(float(np.mean(losses)))
-    bar.close()
+    history, losses = [], []
+    for batch in batches(len(x), cfg.batch, cfg.epochs, randperm_orders(len(x), g), desc=f"AC-ANN ({cfg.optimizer})",
+                         progress=progress):
+        loss, _ = ann_batch(weights, x[batch.items].to(device), targets[batch.items].to(device), opt, state)
+        losses.append(loss)
+        if batch.last_in_epoch:
+            history.append(float(np.mean(losses)))
+            losses = []
     return [w.cpu() for w in weights], history
 
 

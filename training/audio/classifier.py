@@ -19,8 +19,8 @@ from models.io import load_model, save_model
 from models.files import cache_root, settings_key
 from models.spec import NetworkSpec
 
-from .data import load_images
-from .metrics import zscore
+from ..data import load_images
+from ..metrics import zscore
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, cfg: ClassifierConf
                      progress: bool = True) -> list[torch.Tensor]:
     """Train the MLP on ``images [n, 28, 28]`` (any scale; z-scored here) and ``labels [n]``
     (0-9). Returns ``[W0 [hidden, 784], W1 [10, hidden]]``."""
-    from tqdm import tqdm
+    from ..loop import batches, randperm_orders
 
     g = torch.Generator().manual_seed(cfg.seed)
     x = zscore(_as_maps(images)).float()
@@ -58,18 +58,12 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, cfg: ClassifierConf
     w = [torch.nn.Parameter(torch.randn(cfg.hidden, 784, generator=g) * (2 / 784) ** 0.5),
          torch.nn.Parameter(torch.randn(10, cfg.hidden, generator=g) * (1 / cfg.hidden) ** 0.5)]
     opt = torch.optim.Adam(w, lr=cfg.lr)
-    n_batches = (len(x) + cfg.batch - 1) // cfg.batch
-    bar = tqdm(total=cfg.epochs * n_batches, desc="MNIST classifier", unit="batch", disable=not progress)
-    for _ in range(cfg.epochs):
-        order = torch.randperm(len(x), generator=g)
-        for i in range(n_batches):
-            idx = order[i * cfg.batch:(i + 1) * cfg.batch]
-            loss = torch.nn.functional.cross_entropy(_mlp(w, x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            bar.update()
-    bar.close()
+    for batch in batches(len(x), cfg.batch, cfg.epochs, randperm_orders(len(x), g), desc="MNIST classifier",
+                         progress=progress):
+        loss = torch.nn.functional.cross_entropy(_mlp(w, x[batch.items]), y[batch.items])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     return [p.detach().clone() for p in w]
 
 

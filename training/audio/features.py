@@ -24,6 +24,7 @@ from scipy import signal
 
 from models.files import atomic_path, cache_root, settings_key
 
+from ..settings import checked, positive_int
 from .cochleagram import FRONT_ENDS, lyon_center_frequencies
 
 CACHE_VERSION = 1
@@ -35,7 +36,7 @@ class FeatureConfig:
     """How a clip becomes the audiocoder's input vector.
 
     front_end: ``lyon`` (Lyon's passive ear) or ``gammatone``.
-    sample_rate, decimation, ear_q, step_factor: front-end parameters (see ``training.cochleagram``).
+    sample_rate, decimation, ear_q, step_factor: front-end parameters (see ``training.audio.cochleagram``).
     frames: frame budget at ``sample_rate / decimation`` frames per second (the paper: 1,500).
     pool: frames averaged into one input frame (``frames`` must be a multiple).
     """
@@ -52,10 +53,7 @@ class FeatureConfig:
         if self.front_end not in FRONT_ENDS:
             raise ValueError(f"front_end must be one of {sorted(FRONT_ENDS)}, got {self.front_end!r}")
         self.front_end_params()
-        for name in ("frames", "pool"):
-            v = getattr(self, name)
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        checked(self, frames=positive_int, pool=positive_int)
         if self.frames % self.pool:
             raise ValueError(f"frames ({self.frames}) must be a multiple of pool ({self.pool})")
 
