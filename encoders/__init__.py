@@ -2,8 +2,10 @@
 
 ``get(name, **params)`` builds an encoder, ``available()`` lists them. Every encoder
 has ``encode`` and ``decode`` (numpy in, numpy out; torch in, torch out); the signal
-encoders step_forward, bsa, pwm and lif also have ``optimize(signal) -> params``.
-Spikes go to Brian2 through ``encoders.brian``.
+encoders step_forward, bsa, pwm and lif also have ``optimize(signal) -> params`` and
+``normalize`` (per-channel min-max scaling, as spike-encoding does it). ``state`` encodes
+control observations (e.g. Gymnasium's; ``encoders.state.from_space``). Spikes go to
+Brian2 through ``encoders.brian``.
 
 The encoder modules (and torch, scipy) are imported on first use, so importing this
 package (e.g. for ``spikesynth --help``) stays fast.
@@ -23,6 +25,7 @@ _ENCODERS = {
     "pwm": ("pwm", "PWM"),
     "lif": ("lif", "LIF"),
     "receptive_fields": ("fields", "ReceptiveFields"),
+    "state": ("state", "State"),
 }
 # other public names -> module
 _EXPORTS = {"Encoder": "base", "make_generator": "rate", "poisson": "rate", "regular": "rate",

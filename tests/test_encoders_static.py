@@ -247,10 +247,11 @@ def test_static_shapes_kinds_and_domain(name):
 def test_registry():
     names = encoders.available()
     assert list(names) == ["poisson", "regular", "latency", "step_forward", "bsa", "pwm", "lif",
-                           "receptive_fields"]
+                           "receptive_fields", "state"]
     assert all(isinstance(v, str) and v for v in names.values())
+    required = {"state": dict(low=[0.0], high=[1.0])}           # the observation bounds have no default
     for name in names:
-        enc = encoders.get(name)
+        enc = encoders.get(name, **required.get(name, {}))
         assert enc.name == name and encoders.get(name, **enc.params()) == enc
     with pytest.raises(ValueError, match="encoder must be one of"):
         encoders.get("morse")
