@@ -1,24 +1,29 @@
-"""Encoder benchmark: throughput, and reconstruction error against spike-encoding 1.8.2.
+"""Encoder benchmark: throughput, and spike parity and reconstruction error against
+spike-encoding 1.8.2.
 
     python benchmarks/bench_encoders.py [--quick] [--data-dir DIR]
 
 Speed: encode + decode a batch of 1,000 signals x 1,000 steps with step_forward, bsa,
 pwm and lif, and 10,000 MNIST test images (15 steps, 300 Hz) with poisson and
-regular. Quality: RMSE of decode(encode(x)) on smooth signals in [0, 1] (a sine, a
-chirp, a speech envelope from FSDD) for several parameter sets, each run through
-this package and through spike-encoding with the same parameters.
+regular. Parity: for several parameter sets, every signal encoder runs on two sets of
+signals, through this package (without and with ``normalize``) and through
+spike-encoding with the same parameters: "fresh" signals that do not fill [0, 1]
+(0.5 + 0.4 sin and the like, where the package's built-in min-max normalisation
+matters) and "filled" ones min-max scaled to exactly [0, 1] (a sine, a chirp, a speech
+envelope from FSDD). Each row prints how many signals got identical spikes, how many
+steps differ, and the reconstruction RMSE of both (each decoding its own spikes).
 
-When the reference package ``spike_encoding`` is importable (install
-``spike-encoding==1.8.2`` into a separate environment and run this script with that
-environment's python, ``PYTHONPATH=.``), every line also prints the ratio to it
-(speed: ours / theirs, higher is better; RMSE: ours / theirs, lower is better);
-the reference is timed on a few signals and scaled per signal-step. Without it the
-comparison is skipped with a note.
+When the reference package ``spike_encoding`` is importable (``pip install
+spike-encoding==1.8.2``; it is in this project's environment, or run the script with
+another environment's python and ``PYTHONPATH=.``), the comparisons are printed; the
+reference is timed on a few signals and scaled per signal-step. Without it they are
+skipped with a note.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import contextlib
 import io
 import os
@@ -66,42 +71,47 @@ def timed(fn, repeat: int = 1) -> tuple[float, object]:
 
 # --- the reference, one encoder at a time: x [T, B] in [0, 1] -> reconstruction [T, B] ---
 
-def ref_roundtrip(name: str, x: np.ndarray, p: dict) -> np.ndarray:
-    """spike-encoding's encode + decode of every column of ``x`` with parameters ``p``
-    (its own conventions: rows are signals, min-max normalisation inside)."""
-    sig = torch.tensor(x.T.copy(), dtype=torch.float32)
+def ref_roundtrip(name: str, x: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """spike-encoding's encode + decode of every column of ``x [T, B]`` with parameters
+    ``p`` (its own conventions: rows are signals; bsa, pwm and lif min-max normalise inside,
+    step_forward does not): ``(spikes [T, B] in {-1, 0, 1}, reconstruction [T, B])``. The
+    signal goes in as float64, as ours gets it (its normalisers compute in float32)."""
+    sig = torch.tensor(x.T.copy(), dtype=torch.float64)
     if name == "step_forward":
         enc = StepForwardConverter(threshold=torch.tensor([p["threshold"]]))
-        rec = enc.decode(enc.encode(sig), initial_value=sig[:, 0])
-        return np.asarray(rec).T
-    rows = []
+        spikes = enc.encode(sig)
+        rec = enc.decode(spikes, initial_value=sig[:, 0])
+        return np.asarray(spikes[0] + spikes[1]).T, np.asarray(rec).T
+    spikes, rows = [], []
     for row in sig:
         if name == "bsa":
             enc = BensSpikerAlgorithm(threshold=torch.tensor([p["threshold"]]),
                                       filter_order=torch.tensor([p["filter_order"]], dtype=torch.int),
                                       filter_cutoff=torch.tensor([p["filter_cutoff"]]))
-            rows.append(np.asarray(enc.decode(enc.encode(row.clone())))[0])
-        elif name == "pwm":
+            s = enc.encode(row.clone())
+            spikes.append(s.numpy()[0])
+            rows.append(np.asarray(enc.decode(s.clone()))[0])
+            continue
+        if name == "pwm":
             enc = PulseWidthModulation(frequency=torch.tensor([p["frequency"]]))
-            rows.append(enc.decode(enc.encode(row.clone())).numpy()[0])
         else:
             enc = LIFBasedEncoding(threshold=torch.tensor([p["threshold"]]),
                                    membrane_constant=torch.tensor([p["membrane_constant"]]))
-            rows.append(enc.decode(enc.encode(row.clone())).numpy()[0])
-    return np.stack(rows, axis=1)
+        s = enc.encode(row.clone())
+        spikes.append((s[0] + s[1]).reshape(-1).numpy())
+        rows.append(enc.decode(s).numpy()[0])
+    return np.stack(spikes, axis=1), np.stack(rows, axis=1)
 
 
-def our_roundtrip(name: str, x: np.ndarray, p: dict) -> np.ndarray:
-    """This package's encode + decode of ``x [T, B]`` in [0, 1]. lif gets the signal
-    scaled to [-1, 1], as spike-encoding's LIF encoder scales it, and is scaled back."""
-    if name == "lif":
-        enc = encoders.get("lif", **p)
-        return (enc.decode(enc.encode(2 * x - 1)) + 1) / 2
-    enc = encoders.get(name, **p)
+def our_roundtrip(name: str, x: np.ndarray, p: dict, normalize: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """This package's encode + decode of ``x [T, B]`` (in [0, 1] unless ``normalize``):
+    ``(spikes, reconstruction)``. step_forward and pwm decode from the signal's first value,
+    which spike-encoding keeps inside the encoder object at encode time; here it is passed
+    explicitly."""
+    enc = encoders.get(name, normalize=normalize, **p)
     spikes = enc.encode(x)
-    # step_forward and pwm decode from the signal's first value, which spike-encoding keeps
-    # inside the encoder object at encode time; here it is passed explicitly
-    return enc.decode(spikes, initial=x[0]) if name in ("step_forward", "pwm") else enc.decode(spikes)
+    rec = enc.decode(spikes, initial=x[0]) if name in ("step_forward", "pwm") else enc.decode(spikes)
+    return spikes, rec
 
 
 # --- signals ------------------------------------------------------------------------
@@ -121,8 +131,8 @@ def smooth_batch(n: int, steps: int, seed: int = 0) -> np.ndarray:
     return minmax(x)
 
 
-def test_signals(steps: int, data_dir: str | None) -> dict[str, np.ndarray]:
-    """The quality signals, each ``[steps, 1]`` in [0, 1]: sine, chirp, speech envelope."""
+def filled_signals(steps: int, data_dir: str | None) -> dict[str, np.ndarray]:
+    """Signals min-max scaled to exactly [0, 1], each ``[steps]``: sine, chirp, speech envelope."""
     from scipy.signal import butter, chirp, filtfilt, hilbert
 
     t = np.linspace(0, 1, steps)
@@ -136,8 +146,17 @@ def test_signals(steps: int, data_dir: str | None) -> dict[str, np.ndarray]:
         out[f"speech envelope ({path.name})"] = np.interp(np.linspace(0, len(env) - 1, steps),
                                                           np.arange(len(env)), env)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"note: no FSDD speech envelope ({exc}); quality uses the sine and the chirp only")
-    return {k: minmax(v[:, None]) for k, v in out.items()}
+        print(f"note: no FSDD speech envelope ({exc}); the filled set is the sine and the chirp only")
+    return {k: minmax(v[:, None])[:, 0] for k, v in out.items()}
+
+
+def fresh_signals(steps: int) -> dict[str, np.ndarray]:
+    """Signals that do not fill [0, 1], each ``[steps]``."""
+    t = np.arange(steps)
+    return {"0.5 + 0.4 sin(2 pi t / 80)": 0.5 + 0.4 * np.sin(2 * np.pi * t / 80),
+            "0.3 + 0.2 sin(2 pi t / 37 + 1)": 0.3 + 0.2 * np.sin(2 * np.pi * t / 37 + 1.0),
+            "0.5 + 0.3 sin(t / 60) + 0.1 sin(t / 13)": 0.5 + 0.3 * np.sin(2 * np.pi * t / 60)
+            + 0.1 * np.sin(2 * np.pi * t / 13)}
 
 
 # --- sections -----------------------------------------------------------------------
@@ -145,6 +164,7 @@ def test_signals(steps: int, data_dir: str | None) -> dict[str, np.ndarray]:
 PARAMS = {
     "step_forward": [dict(threshold=0.01), dict(threshold=0.05), dict(threshold=0.1)],
     "bsa": [dict(threshold=0.5, filter_order=10, filter_cutoff=0.2),
+            dict(threshold=1.0, filter_order=10, filter_cutoff=0.2),
             dict(threshold=0.8, filter_order=12, filter_cutoff=0.01),
             dict(threshold=0.9, filter_order=40, filter_cutoff=0.02)],
     "pwm": [dict(frequency=10.0), dict(frequency=50.0), dict(frequency=100.0)],
@@ -193,25 +213,44 @@ def speed_images(n_images: int, data_dir: str | None, n_ref: int) -> None:
         print(line, flush=True)
 
 
-def quality(steps: int, data_dir: str | None) -> None:
-    signals = test_signals(steps, data_dir)
-    print(f"\n== reconstruction RMSE on {steps}-step signals in [0, 1], same parameters ==")
-    header = f"{'encoder':<13} {'parameters':<62} {'signal':<34} {'ours':>8}"
-    print(header + (f" {'theirs':>8} {'ratio':>7}" if HAVE_REF else ""))
+def parity(steps: int, data_dir: str | None) -> None:
+    sets = {"fresh": fresh_signals(steps), "filled": filled_signals(steps, data_dir)}
+    print(f"\n== parity with spike-encoding 1.8.2: {steps}-step signals, the same parameters ==")
+    for set_name, signals in sets.items():
+        print(f"{set_name}: " + "; ".join(signals))
+    if not HAVE_REF:
+        print("note: spike-encoding is not importable; parity skipped")
+        return
+    print("identical: signals whose spikes are the package's, of those run; steps differing: summed over them;")
+    print("RMSE: mean over the signals of each side decoding its own spikes; ratio: ours / theirs, geometric mean")
+    print(f"{'encoder':<13} {'parameters':<62} {'signals':<7} {'normalize':<9} {'identical':>9} "
+          f"{'steps differing':>15} {'RMSE ours':>9} {'theirs':>8} {'ratio':>6}")
+    summary = {}
     for name, plist in PARAMS.items():
-        ratios = []
         for p in plist:
-            for sname, x in signals.items():
-                ours = float(np.sqrt(np.mean((our_roundtrip(name, x, p) - x) ** 2)))
-                line = f"{name:<13} {str(p):<62} {sname[:34]:<34} {ours:8.4f}"
-                if HAVE_REF:
-                    theirs = float(np.sqrt(np.mean((quiet(lambda: ref_roundtrip(name, x, p)) - x) ** 2)))
-                    ratios.append(ours / theirs)
-                    line += f" {theirs:8.4f} {ours / theirs:7.3f}"
-                print(line, flush=True)
-        if ratios:
-            print(f"{name:<13} RMSE ratio ours/theirs: geometric mean {np.exp(np.mean(np.log(ratios))):.3f}, "
-                  f"worst {max(ratios):.3f}")
+            for set_name, signals in sets.items():
+                x = np.stack(list(signals.values()), axis=1)                     # [T, n]
+                ref_spikes, ref_rec = quiet(lambda: ref_roundtrip(name, x, p))
+                theirs = np.sqrt(np.mean((ref_rec - x) ** 2, axis=0))
+                for normalize in (False, True):
+                    if not normalize and name in ("bsa", "pwm") and (x.min() < 0 or x.max() > 1):
+                        continue                                                  # outside their domain
+                    spikes, rec = our_roundtrip(name, x, p, normalize)
+                    ours = np.sqrt(np.mean((rec - x) ** 2, axis=0))
+                    differing = (spikes != ref_spikes).sum(axis=0)
+                    ratio = ours / theirs
+                    same = int((differing == 0).sum())
+                    summary.setdefault((name, normalize), []).append((same, len(differing), ratio))
+                    print(f"{name:<13} {str(p):<62} {set_name:<7} {str(normalize):<9} "
+                          f"{same:>4}/{len(differing):<4} {int(differing.sum()):>15} {ours.mean():9.4f} "
+                          f"{theirs.mean():8.4f} {np.exp(np.mean(np.log(ratio))):6.3f}", flush=True)
+    print("\nsummary (all parameter sets and signals):")
+    for (name, normalize), rows in summary.items():
+        same = sum(r[0] for r in rows)
+        total = sum(r[1] for r in rows)
+        ratios = np.concatenate([r[2] for r in rows])
+        print(f"{name:<13} normalize={str(normalize):<5}  identical spikes {same:>2}/{total:<2}  RMSE ratio ours/theirs: "
+              f"geometric mean {np.exp(np.mean(np.log(ratios))):.3f}, best {ratios.min():.3f}, worst {ratios.max():.3f}")
 
 
 def main() -> int:
@@ -222,12 +261,13 @@ def main() -> int:
     args = parser.parse_args()
     n, steps, n_images, n_ref = (50, 300, 500, 2) if args.quick else (1000, 1000, 10000, 5)
     if HAVE_REF:
-        print("reference: spike-encoding is importable; ratios are printed")
+        print(f"reference: spike-encoding {importlib.metadata.version('spike-encoding')} is importable; "
+              f"comparisons are printed")
     else:
         print(f"note: spike-encoding is not importable ({REF_ERROR}); comparisons skipped")
     speed_signals(n, steps, n_ref)
     speed_images(n_images, args.data_dir, n_ref=20 if args.quick else 100)
-    quality(steps, args.data_dir)
+    parity(steps, args.data_dir)
     return 0
 
 
