@@ -17,10 +17,10 @@ def configure_data(parser: argparse.ArgumentParser) -> None:
                               description="Show where each dataset was found, how many items it has and whether "
                                           "its files match the canonical checksums.")
     info.add_argument("--data-dir", metavar="DIR",
-                      help="folder holding mnist/, fashion-mnist/, fsdd/ (searched before $SPIKESYNTH_DATA, "
-                           "/usr/share/datasets/fashion-mnist and the user cache)")
+                      help="folder holding mnist/, fashion-mnist/, fsdd/, shd/, ssc/ (searched before "
+                           "$SPIKESYNTH_DATA, /usr/share/datasets/fashion-mnist and the user cache)")
     info.add_argument("--quick", action="store_true",
-                      help="only locate the files and read their headers (skip checksums and WAV reads)")
+                      help="only locate the files and read their headers (skip checksums, WAV and HDF5 reads)")
     info.add_argument("--json", action="store_true", help="print the report as JSON")
     fetch = actions.add_parser("fetch", help="download and verify MNIST / Fashion-MNIST",
                                description="Download the canonical .gz files, verify their MD5 and save them in "
@@ -61,6 +61,9 @@ def _info(args) -> int:
     print("Search order: " + ", then ".join(order) + "\n")
     for e in report:
         label = f"{e['dataset']} {e.get('split', '')}".strip()
+        if e["dataset"] in ("shd", "ssc"):
+            _print_spiking(e)
+            continue
         if not e["found"]:
             hint = {"fsdd": "get the FSDD release archive (https://github.com/Jakobovski/free-spoken-digit-dataset) "
                             "and point --data-dir or SPIKESYNTH_DATA at it",
@@ -88,6 +91,26 @@ def _info(args) -> int:
         if "error" in e:
             print(f"    ERROR: {e['error']}")
     return 1 if any("error" in e for e in report) else 0
+
+
+def _print_spiking(e: dict) -> None:
+    """The ``data info`` lines of SHD or SSC: one per split, found or not."""
+    from training.data.shd import SPIKING_DATASETS
+
+    name = e["dataset"]
+    for split in SPIKING_DATASETS[name]:
+        label = f"{name} {split}"
+        item = e["splits"].get(split)
+        if item is None:
+            print(f"{label:20s} NOT FOUND; get {name}_{split}.h5 from "
+                  f"https://zenkelab.org/resources/spiking-heidelberg-datasets-shd/ and point --data-dir or "
+                  f"SPIKESYNTH_DATA at the folder holding {name}/")
+            continue
+        count = f"{item['count']:6d} samples" if "count" in item else ""
+        status = f"; {item['status']}" if "status" in item else ""
+        print(f"{label:20s} {count} from {item['source']}: {item['path']}{status}")
+    if "error" in e:
+        print(f"    ERROR: {e['error']}")
 
 
 def _fetch(args) -> int:

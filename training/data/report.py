@@ -12,11 +12,13 @@ from .fsdd import fsdd_files, fsdd_split, locate_fsdd, read_wav
 from .idx import SPLITS, idx_dims
 from .images import SAMPLE_PATH, load_sample, locate_images
 from .search import search_dirs
+from .shd import spiking_report
 
 
 def dataset_report(data_dir: str | os.PathLike | None = None, verify: bool = True) -> list[dict]:
     """What ``spikesynth data info`` shows, as JSON-ready dicts: one per image dataset split,
-    one for FSDD and one for the bundled MNIST sample (``mnist-sample``), each with where it
+    one for FSDD, one each for SHD and SSC (``splits``: where each split's file is and its sample
+    count, see ``shd.spiking_report``) and one for the bundled MNIST sample (``mnist-sample``), each with where it
     was found (``source``, paths), counts, and (when ``verify``) the checksum status of each
     IDX file, or that every WAV reads. Problems are reported in an ``error`` field, not raised."""
     report = []
@@ -38,6 +40,7 @@ def dataset_report(data_dir: str | os.PathLike | None = None, verify: bool = Tru
                     entry["error"] = str(exc)
             report.append(entry)
     report.append(_fsdd_report(data_dir, verify))
+    report.extend(spiking_report(data_dir, verify))
     sample = {"dataset": "mnist-sample", "found": SAMPLE_PATH.is_file(), "source": "bundled", "path": str(SAMPLE_PATH)}
     if sample["found"]:
         try:
