@@ -22,7 +22,7 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from encoders.rate import make_generator
+from encoders.rate import check_seed, make_generator
 from models.encode import encode
 from models.io import save_model
 from models.files import atomic_path
@@ -95,7 +95,8 @@ class TrainConfig:
                 checkpoint_every=lambda v, n: check_int(v, n, 0),
                 train_limit=lambda v, n: check_optional_int(v, n, 1),
                 eval_limit=lambda v, n: check_optional_int(v, n, 0),
-                mask=check_bool, float64=check_bool, device=lambda v, n: check_device(v))
+                mask=check_bool, float64=check_bool, device=lambda v, n: check_device(v),
+                seed=lambda v, n: check_seed(v))
         self.spec()            # validates alpha and max_rate
         self.optimizer_config()  # validates lr, weight decay, trace_reset
 
@@ -138,7 +139,9 @@ class TrainResult:
 
 def _shuffle(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The order of the training images in an epoch: a permutation fixed by (seed, epoch)."""
-    return torch.randperm(n, generator=make_generator(seed * 1_000_003 + epoch))
+    # modulo 2**32: torch's CPU generator keeps a seed's low 32 bits, so this is the same
+    # permutation as the unreduced key, within the seeds make_generator accepts
+    return torch.randperm(n, generator=make_generator((seed * 1_000_003 + epoch) % 2**32))
 
 
 def _checkpoint_tensors(weights, adam: AdamState, rng_state: torch.Tensor) -> dict:
