@@ -7,7 +7,7 @@ Starts from the ``cpu`` preset; the options replace single settings. Trains on F
 standard training split for one dataset and ``Th`` and, after each epoch, runs the
 audio-to-image network on the 300 test clips: identity and MSE as in
 ``spikesynth train audiocoder``, plus the fraction of hidden and output (AC-SNN) neurons
-firing per step and the mean number of image spikes. A script, not a test; the README's
+firing per step and the mean number of image spikes. A script, not a test; docs/audio.md's
 trial table comes from it (one row per option set).
 """
 

@@ -22,7 +22,7 @@ FULL = {"train_limit": 60000, "test_limit": 10000, "fsdd_epochs": 20, "audio_tra
 
 
 def default_cache_dir() -> Path:
-    """``models.io.cache_root() / "figures"``: where trained models are kept."""
+    """``models.files.cache_root() / "figures"``: where trained models are kept."""
     return cache_root() / "figures"
 
 

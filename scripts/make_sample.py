@@ -1,4 +1,4 @@
-"""Build the bundled MNIST sample ``training/sample/mnist_sample.npz`` from a local MNIST copy.
+"""Build the bundled MNIST sample ``training/data/sample/mnist_sample.npz`` from a local MNIST copy.
 
 Picks ``--per-class`` images of each digit from each split (seeded, kept in dataset
 order) and stores uint8 images ``[N, 28, 28]``, uint8 labels ``[N]`` and the int32

@@ -13,7 +13,7 @@ ANN_TRAINERS = tuple(f"ann-{name}" for name in ANN_OPTIMIZERS)
 TRAINERS = SPIKING_TRAINERS + ANN_TRAINERS
 TRACE_RESETS = ("fraction", "exact")
 
-# per trainer: the official code's settings, except bptt's (tuned here, see the README)
+# per trainer: the official code's settings, except bptt's (tuned here, see docs/results.md)
 DEFAULT_LR = {"paper": 5e-4, "bptt": 2e-3, "ann-sgd": 0.1, "ann-adam": 5e-3}
 DEFAULT_BATCH = {"paper": 100, "bptt": 16, "ann-sgd": 100, "ann-adam": 100}
 DEFAULT_WEIGHT_DECAY = {"paper": 0.0, "bptt": 0.0, "ann-sgd": 1e-4, "ann-adam": 0.0}

@@ -85,9 +85,9 @@ class AudiocoderConfig:
 # well above 0) weighs less than a wrong one (E = -v_th), so the output settled at 40% of the
 # target's rate and the decoder, a threshold, drew faint digits (Dataset A, Th 15: 44-56%
 # identity after 1-3 epochs). Pulling missed spikes to 2 v_th balances the two: the output
-# fires at 1.2x the target's rate and identity is 92-96% after 1-3 epochs (README, audio).
+# fires at 1.2x the target's rate and identity is 92-96% after 1-3 epochs (docs/audio.md).
 # moments 'run': Adam's moments kept over the run instead of restarting every batch (27% ->
-# 44% identity after one epoch at target_scale 1; see the README for the trials).
+# 44% identity after one epoch at target_scale 1; see docs/audio.md for the trials).
 PRESETS = {
     "paper": AudiocoderConfig(),
     "cpu": AudiocoderConfig(features=FeatureConfig(frames=1500, pool=25), hidden=512, steps=30, max_rate=1000.0,

@@ -7,7 +7,7 @@ samples; a longer clip is truncated, its end is dropped), run the front end, zer
 ``frames``, average ``pool`` neighbouring frames, divide by the clip's maximum (a silent
 clip stays all zeros) and flatten channel-major: input neuron ``c * n_frames + f``.
 
-Feature matrices of a list of clips are cached on disk (npz) in ``models.io.cache_root()``,
+Feature matrices of a list of clips are cached on disk (npz) in ``models.files.cache_root()``,
 keyed by the configuration and the files (path, size, mtime).
 """
 
@@ -134,7 +134,7 @@ def clip_features(audio, sample_rate: int, cfg: FeatureConfig = FeatureConfig(),
 
 
 def default_cache_dir() -> Path:
-    """Where feature matrices go: ``models.io.cache_root()`` (``$SPIKESYNTH_CACHE``, else
+    """Where feature matrices go: ``models.files.cache_root()`` (``$SPIKESYNTH_CACHE``, else
     ``$XDG_CACHE_HOME/spikesynth``, else ``~/.cache/spikesynth``)."""
     return cache_root()
 

@@ -15,7 +15,7 @@ def configure_synthesize(parser: argparse.ArgumentParser) -> None:
                         help="an audio-to-image model file written by `spikesynth train audiocoder`")
     parser.add_argument("--out", required=True, type=Path, help="the PNG image to write")
     parser.add_argument("--seed", type=int, default=0, help="seed of the input Poisson spikes (default 0)")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N] (default cpu)")
 
 
 def run_synthesize(args) -> int:
@@ -68,7 +68,7 @@ def configure_train_audiocoder(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, metavar="DIR",
                         help="folder holding mnist/ and fsdd/recordings/ (default: $SPIKESYNTH_DATA, then the user cache)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N] (default cpu)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
 

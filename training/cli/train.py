@@ -32,7 +32,7 @@ def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="checkpoint every N batches")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N] (default cpu)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
 
 
@@ -113,7 +113,7 @@ def configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", default=None, metavar="PNG", help="write a reconstruction grid (inputs over outputs)")
     p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N] (default cpu)")
 
 
 def run_evaluate(args) -> int:

@@ -14,7 +14,7 @@ DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
 def cache_dir() -> Path:
-    """The user cache for datasets: ``models.io.cache_root() / "data"`` (default
+    """The user cache for datasets: ``models.files.cache_root() / "data"`` (default
     ``~/.cache/spikesynth/data``); ``spikesynth data fetch`` downloads into ``<cache>/<name>/``."""
     return cache_root() / "data"
 
