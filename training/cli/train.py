@@ -31,6 +31,8 @@ def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
                    help=f"weight decay (default: the trainer's, {describe(DEFAULT_WEIGHT_DECAY, trainers)})")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="checkpoint every N batches")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+    p.add_argument("--force", action="store_true",
+                   help="start over in an OUT that holds the checkpoint of an unfinished run (discards it)")
     p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -56,9 +58,13 @@ def configure_ann(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args, trainer: str, **spiking) -> int:
+    import sys
+    from pathlib import Path
+
     import torch
 
-    from training.autoencoder import TrainConfig, train_autoencoder
+    from models.files import check_output_dir
+    from training.autoencoder import CHECKPOINT_FILE, OUTPUT_FILES, TrainConfig, train_autoencoder
 
     if args.threads is not None:
         if args.threads < 1:
@@ -68,7 +74,16 @@ def _run(args, trainer: str, **spiking) -> int:
                       epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay, train_limit=args.train_limit,
                       seed=args.seed, checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit,
                       device=args.device, **spiking)
-    result = train_autoencoder(cfg, out_dir=args.out, data_dir=args.data_dir, resume=args.resume)
+    check_output_dir(args.out, OUTPUT_FILES, what="--out")
+    try:
+        result = train_autoencoder(cfg, out_dir=args.out, data_dir=args.data_dir, resume=args.resume,
+                                   force=args.force)
+    except KeyboardInterrupt:
+        checkpoint = Path(args.out) / CHECKPOINT_FILE
+        if checkpoint.is_file():
+            print(f"spikesynth train: the checkpoint {checkpoint} is kept; continue with the same command and "
+                  f"--resume", file=sys.stderr)
+        raise
     summary = {"out": args.out, "train_seconds": round(result.metrics["train_seconds"], 2),
                "test": result.metrics.get("test")}
     print(json.dumps(summary))
