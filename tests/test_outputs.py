@@ -271,3 +271,109 @@ def test_stale_temporary_files_are_removed_and_live_ones_kept(tmp_path):
         p.write_bytes(b"x" * 100)
     assert sorted(files.remove_stale_temps(tmp_path)) == sorted(stale)
     assert live.exists() and (tmp_path / "keep.tmp").exists()
+
+
+# --- the other commands: output paths and devices checked before the work ---------------
+
+@pytest.fixture
+def model_file(tmp_path):
+    from models.io import save_model
+    from models.spec import autoencoder_spec
+    from models.torch_snn import init_weights
+
+    spec = autoencoder_spec(hidden=4, steps=3)
+    return save_model(tmp_path / "m" / MODEL_FILE, spec, init_weights(spec, torch.Generator().manual_seed(0)))
+
+
+def _fail(what):
+    def fail(*args, **kwargs):
+        pytest.fail(f"{what} started before the arguments were checked")
+    return fail
+
+
+@pytest.mark.parametrize("plot, match", [("grid.jpg", "must end in .png, .pdf, .svg"), ("folder.png", "is a folder")])
+def test_evaluate_checks_plot_before_evaluating(tmp_path, capsys, monkeypatch, model_file, plot, match):
+    import training.evaluate
+
+    (tmp_path / "folder.png").mkdir()
+    monkeypatch.setattr(training.evaluate, "evaluate_file", _fail("the evaluation"))
+    assert main(["evaluate", "--model", str(model_file), "--plot", str(tmp_path / plot)]) == 1
+    line = one_error_line(capsys)
+    assert "--plot" in line and match in line
+
+
+@pytest.mark.parametrize("command", ["evaluate", "synthesize", "train audiocoder"])
+@pytest.mark.parametrize("device", ["banana", "cuda:99"])
+def test_bad_devices_are_one_line_before_the_work(tmp_path, capsys, monkeypatch, model_file, command, device):
+    import training.audio
+    import training.evaluate
+
+    monkeypatch.setattr(training.evaluate, "evaluate_file", _fail("the evaluation"))
+    monkeypatch.setattr(training.audio, "load_audiocoder", _fail("synthesis"))
+    monkeypatch.setattr(training.audio, "audio_experiment", _fail("training"))
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"RIFF")
+    argv = {"evaluate": ["evaluate", "--model", str(model_file)],
+            "synthesize": ["synthesize", "--audio", str(wav), "--model", str(model_file), "--out", str(tmp_path / "x.png")],
+            "train audiocoder": ["train", "audiocoder", "--autoencoder", str(model_file), "--out-dir", str(tmp_path / "a")],
+            }[command]
+    assert main(argv + ["--device", device]) == 1
+    assert "device" in one_error_line(capsys)
+
+
+def test_synthesize_checks_out_before_the_work(tmp_path, capsys, monkeypatch, model_file):
+    import training.audio
+
+    monkeypatch.setattr(training.audio, "load_audiocoder", _fail("synthesis"))
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"RIFF")
+    (tmp_path / "taken.png").mkdir()
+    for out in ("taken.png", "file/x.png"):
+        (tmp_path / "file").write_text("x")
+        assert main(["synthesize", "--audio", str(wav), "--model", str(model_file), "--out", str(tmp_path / out)]) == 1
+        assert "--out" in one_error_line(capsys)
+
+
+def test_train_audiocoder_checks_out_dir_before_the_work(tmp_path, capsys, monkeypatch, model_file):
+    import training.audio
+
+    monkeypatch.setattr(training.audio, "audio_experiment", _fail("training"))
+    (tmp_path / "file").write_text("x")
+    assert main(["train", "audiocoder", "--autoencoder", str(model_file), "--out-dir", str(tmp_path / "file")]) == 1
+    assert "--out-dir" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("option", ["--out", "--cache"])
+def test_figures_check_out_and_cache_before_training(tmp_path, capsys, monkeypatch, option):
+    import figures.runner
+
+    monkeypatch.setattr(figures.runner, "trained_autoencoder", _fail("training"))
+    (tmp_path / "file").write_text("x")
+    paths = {"--out": tmp_path / "out", "--cache": tmp_path / "cache", option: tmp_path / "file"}
+    assert main(["figures", "fig3", "--out", str(paths["--out"]), "--cache", str(paths["--cache"])]) == 1
+    assert option in one_error_line(capsys)
+
+
+def test_demo_checks_out_before_training(tmp_path, capsys, monkeypatch):
+    import training.autoencoder
+
+    monkeypatch.setattr(training.autoencoder, "train_autoencoder", _fail("training"))
+    (tmp_path / "out" / "compare.png").mkdir(parents=True)
+    assert main(["demo", "--out", str(tmp_path / "out")]) == 1
+    assert "compare.png there is a folder" in one_error_line(capsys)
+
+
+def test_compare_checks_plot_before_simulating(tmp_path, capsys, monkeypatch, model_file):
+    import training.cli.simulate as simulate
+
+    monkeypatch.setattr(simulate, "_load", _fail("the simulation"))
+    assert main(["compare", "--model", str(model_file), "--n", "2", "--plot", str(tmp_path / "x.jpg")]) == 1
+    assert "--plot" in one_error_line(capsys)
+
+
+def test_encode_checks_plot_before_encoding(tmp_path, capsys, monkeypatch):
+    import training.data
+
+    monkeypatch.setattr(training.data, "load_images", _fail("encoding"))
+    assert main(["encode", "--plot", str(tmp_path / "x.jpg")]) == 1
+    assert "--plot" in one_error_line(capsys)

@@ -126,14 +126,20 @@ def configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="the first N images only")
     p.add_argument("--seed", type=int, default=0, help="seed of the input spikes (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--plot", default=None, metavar="PNG", help="write a reconstruction grid (inputs over outputs)")
+    p.add_argument("--plot", default=None, metavar="FILE",
+                   help="write a reconstruction grid (inputs over outputs): .png, .pdf or .svg")
     p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
 
 
 def run_evaluate(args) -> int:
+    from models.files import PLOT_FORMATS, check_output_file
     from training.evaluate import evaluate_file
+    from training.settings import check_device
 
+    check_device(args.device)
+    if args.plot:
+        check_output_file(args.plot, "--plot", PLOT_FORMATS)
     metrics, kind, images, outputs = evaluate_file(args.model, args.dataset, args.split, args.data_dir,
                                                    args.limit, args.seed, device=args.device, progress=not args.json)
     report = {"model": str(args.model), "dataset": args.dataset, "split": args.split, "kind": kind, **metrics}
