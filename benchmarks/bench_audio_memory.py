@@ -10,6 +10,9 @@ peak resident set size (``ru_maxrss`` of that child, from ``os.wait4``) and the 
 short. A process that imports the same modules and exits gives the baseline. Only the
 front end's share depends on the clip: since the clip is cut to the frame budget before it is
 resampled, the ratio stays near 1 whatever the file's length.
+
+Linux counts a parent's resident memory at the fork in its child's ``ru_maxrss``, so the
+measuring process imports nothing heavy: the files are made by a child (``--make``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -32,6 +33,7 @@ RATE = 44100
 def write_wav(path: Path, seconds: float, seed: int = 0) -> None:
     """A stereo 16-bit chirp with noise, written block by block (the 10-minute file never
     lies in this process's memory as floats)."""
+    import numpy as np
     from scipy.io import wavfile
 
     n = int(seconds * RATE)
@@ -70,21 +72,31 @@ def peak_rss_mb(argv: list[str]) -> float:
     return usage.ru_maxrss / 1024
 
 
+def make(folder: Path, short: float, long: float) -> None:
+    """The model file and the two WAV files (in a child process: see the module docstring)."""
+    write_model(folder / "model.safetensors")
+    write_wav(folder / "short.wav", short)
+    write_wav(folder / "long.wav", long)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", type=float, default=2.0, help="short clip, seconds (default 2)")
     parser.add_argument("--long", type=float, default=600.0, help="long clip, seconds (default 600)")
+    parser.add_argument("--make", type=Path, metavar="DIR", help=argparse.SUPPRESS)   # the child's job
     args = parser.parse_args()
+    if args.make:
+        make(args.make, args.short, args.long)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         model = tmp / "model.safetensors"
-        write_model(model)
+        peak_rss_mb([sys.executable, __file__, "--make", str(tmp), "--short", str(args.short), "--long", str(args.long)])
         baseline = peak_rss_mb([sys.executable, "-c", "import torch, scipy.signal, matplotlib.pyplot, "
                                 "training.audio, training.cli.audio"])
         rows = []
         for label, seconds in (("short", args.short), ("long", args.long)):
             wav = tmp / f"{label}.wav"
-            write_wav(wav, seconds)
             rss = peak_rss_mb([sys.executable, "-m", "training.cli", "synthesize", "--audio", str(wav),
                                "--model", str(model), "--out", str(tmp / f"{label}.png")])
             rows.append((label, seconds, wav.stat().st_size / 2**20, rss))
