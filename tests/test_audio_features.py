@@ -92,6 +92,20 @@ def test_batched_matrix_matches_single_clips_and_is_cached(tmp_path, monkeypatch
         feature_matrix(clips, FeatureConfig(frames=40, pool=2), cache_dir=cache, progress=False)
 
 
+def test_a_killed_cache_write_is_cleaned_up_by_the_next(tmp_path):
+    import subprocess
+    import sys
+    clips = [make_clip(tmp_path, tone(300, 0.01, 8000), 8000, "1_x_1.wav")]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    left = cache / f".features-0123456789abcdef.npz.{dead}.x1y2z3.tmp"
+    left.write_bytes(b"\0" * 1000)
+    feature_matrix(clips, SMALL, cache_dir=cache, progress=False)
+    assert not left.exists() and len(list(cache.glob("features-*.npz"))) == 1
+
+
 def test_default_cache_dir_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("SPIKESYNTH_CACHE", raising=False)   # it would take precedence
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -158,6 +158,26 @@ def test_when_nothing_can_be_written_the_weights_go_to_a_rescue_file(tmp_path, m
     assert torch.equal(load_checkpoint(kept)[0]["W0"], result.weights[0])
 
 
+@needs_mnist
+def test_ctrl_c_during_training_keeps_the_checkpoint_and_says_resume(tmp_path, capsys, monkeypatch):
+    import training.autoencoder as autoencoder
+
+    real, seen = autoencoder.online_batch, []
+
+    def interrupt_the_second(*args, **kwargs):
+        seen.append(1)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(autoencoder, "online_batch", interrupt_the_second)
+    out = tmp_path / "run"
+    assert main(["train", "autoencoder", "--out", str(out), "--data-dir", DATA, "--checkpoint-every", "1",
+                 *TINY_ARGS]) == 130
+    err = capsys.readouterr().err
+    assert f"{out / CHECKPOINT_FILE} is kept" in err and "--resume" in err and "interrupted" in err
+    assert load_checkpoint(out / CHECKPOINT_FILE)[1]["batches_done"] == 1 and not (out / MODEL_FILE).exists()
+
+
 # --- a checkpoint in the folder -------------------------------------------------------
 
 def _interrupted(out: Path) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from models.files import atomic_path, cache_root, settings_key
+from models.files import atomic_path, cache_root, remove_stale_temps, settings_key
 
 from ..data.fsdd import check_clip, read_wav
 from ..settings import checked, positive_int
@@ -234,6 +234,7 @@ def feature_matrix(clips, cfg: FeatureConfig = FeatureConfig(), cache_dir: str |
                 pass   # unreadable or stale: recompute below and replace it
     feats = _compute(clips, cfg, progress).reshape(len(clips), -1)
     if path is not None:
+        remove_stale_temps(path.parent)   # a killed write of a (large) feature matrix left its temp file
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, features=feats, config=json.dumps(cfg.to_dict()))
