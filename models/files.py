@@ -122,18 +122,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
+def remove_stale_temps(folder: str | os.PathLike, legacy_age_s: float = 3600.0) -> list[Path]:
     """Remove the temporary files (``.<name>.*.tmp``) that killed ``atomic_path`` writes left in
     ``folder``: those of processes that no longer run on this machine, and those without a
-    process id (written by earlier versions). Returns the paths removed."""
-    removed = []
+    process id (written by earlier versions) once older than ``legacy_age_s`` seconds.
+    Returns the paths removed."""
+    removed, now = [], time.time()
     for path in Path(folder).glob(".*.tmp"):
         match = _TEMP.match(path.name)
-        if match and _alive(int(match["pid"])):
-            continue
-        with contextlib.suppress(FileNotFoundError):
+        try:
+            if match and _alive(int(match["pid"])) or not match and now - path.stat().st_mtime < legacy_age_s:
+                continue
             path.unlink()
-            removed.append(path)
+        except FileNotFoundError:
+            continue
+        removed.append(path)
     return removed
 
 

@@ -287,10 +287,13 @@ def test_stale_temporary_files_are_removed_and_live_ones_kept(tmp_path):
                           text=True, check=True).stdout.strip()
     stale = [tmp_path / f".model.safetensors.{dead}.ab12_x.tmp", tmp_path / ".metrics.json.k3j2hx9a.tmp"]
     live = tmp_path / f".model.safetensors.{os.getpid()}.zz9_q.tmp"
-    for p in (*stale, live, tmp_path / "keep.tmp"):
+    recent = tmp_path / ".results.json.q8w7e6r5.tmp"      # no process id (an earlier version): kept for an hour
+    for p in (*stale, live, recent, tmp_path / "keep.tmp"):
         p.write_bytes(b"x" * 100)
+    hours_ago = time.time() - 2 * 3600
+    os.utime(stale[1], (hours_ago, hours_ago))
     assert sorted(files.remove_stale_temps(tmp_path)) == sorted(stale)
-    assert live.exists() and (tmp_path / "keep.tmp").exists()
+    assert live.exists() and recent.exists() and (tmp_path / "keep.tmp").exists()
 
 
 # --- the other commands: output paths and devices checked before the work ---------------
