@@ -13,6 +13,7 @@ package (e.g. for ``spikesynth --help``) stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 # encoder name -> (module, class), in the order ``available()`` lists them
@@ -54,11 +55,11 @@ def available() -> dict[str, str]:
     return {name: encoder_class(name).description for name in _ENCODERS}
 
 
-def get(name: str, **params):
+def get(name: str, /, **params):
     """The encoder ``name`` (see ``available()``) built with ``params``; unknown names
     or parameters raise ValueError listing the allowed ones."""
     cls = encoder_class(name)
-    allowed = list(cls.__dataclass_fields__)
+    allowed = [f.name for f in dataclasses.fields(cls)]   # the parameters, not the ClassVars
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown} for encoder {name!r}; allowed: {allowed}")

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
-from models.files import atomic_path
+from models.files import PLOT_FORMATS, atomic_path, check_output_file
 
 
 def plot_reconstructions(inputs, outputs, path: str | os.PathLike, n: int = 10, title: str | None = None,
                          side: int = 28) -> Path:
-    """Save ``reconstruction_figure(...)`` as PNG at ``path`` (atomically); returns the path."""
+    """Save ``reconstruction_figure(...)`` at ``path`` (atomically), in the format its suffix
+    names (``models.files.PLOT_FORMATS``: png, pdf or svg); returns the path."""
+    path = check_output_file(path, "plot path", PLOT_FORMATS)
     fig = reconstruction_figure(inputs, outputs, n, title, side)
-    path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+        fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=100)
     return path
 
 

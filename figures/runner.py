@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from models.files import atomic_path, cache_root, settings_key
+from models.files import INCOMPLETE, atomic_path, cache_root, settings_key
 
 # audio_train / audio_test: FSDD clips (balanced over digits; None: the whole standard split)
 QUICK = {"train_limit": 2000, "test_limit": 1000, "fsdd_epochs": 2, "audio_train": 500, "audio_test": 100}
@@ -68,12 +68,12 @@ class Context:
 
     def cached(self, key: dict, compute: Callable[[], dict]) -> dict:
         """Return the JSON-able result of ``compute()`` for these settings, computing it
-        only if no finished result is cached. ``compute`` may save model files into
-        ``self.model_dir(key)``; the result JSON is written last, atomically, so an
+        only if no finished result is cached (``finished``). ``compute`` may save model files
+        into ``self.model_dir(key)``; the result JSON is written last, atomically, so an
         interrupted computation is redone on the next run."""
         directory = self.model_dir(key)
         result_path = directory / "result.json"
-        if result_path.is_file():
+        if finished(directory):
             return json.loads(result_path.read_text())
         directory.mkdir(parents=True, exist_ok=True)
         result = compute()
@@ -125,9 +125,15 @@ def estimate_seconds(cfg) -> float:
     return images * cfg.steps / _IMAGE_STEPS_PER_SECOND[cfg.trainer] * size * 1.1
 
 
+def finished(directory: Path) -> bool:
+    """Whether a cache folder holds a finished result: its ``result.json``, and no
+    ``INCOMPLETE`` marker (a write of its model files was interrupted: redo it)."""
+    return (directory / "result.json").is_file() and not (directory / INCOMPLETE).exists()
+
+
 def is_cached(ctx: Context, cfg) -> bool:
     """Whether this autoencoder has already been trained and evaluated in the cache."""
-    return (ctx.model_dir(_cache_key(cfg)) / "result.json").is_file()
+    return finished(ctx.model_dir(_cache_key(cfg)))
 
 
 def trained_autoencoder(ctx: Context, cfg) -> dict:

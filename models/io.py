@@ -1,8 +1,10 @@
 """Model files: spec + weights in safetensors, loaded without executing code.
 
 A model file holds tensors ``W0, W1, ...`` (``[post, pre]``, as the spec's
-``weight_shapes``) and string metadata: ``format`` (``spikesynth-model``),
-``kind`` (``snn`` or ``ann``), ``spec`` (the spec's JSON) and ``extra`` (JSON).
+``weight_shapes``, floating point) and string metadata: ``format`` (``spikesynth-model``),
+``kind`` (``snn``, ``ann``, ``audiocoder`` or ``classifier``), ``spec`` (the spec's JSON) and
+``extra`` (a JSON object). The same model always gives the same bytes (``safetensors_chunks``),
+so a file's hash (``models.files.file_key``) is a cache key.
 """
 
 from __future__ import annotations
@@ -13,35 +15,56 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
-from .files import atomic_path
+from .files import check_complete, write_bytes_atomic
 from .spec import NetworkSpec
 
 FORMAT = "spikesynth-model"
 
 
+def safetensors_chunks(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> tuple[bytes, memoryview]:
+    """The bytes of a safetensors file of ``tensors`` and string ``metadata``, reproducible:
+    safetensors lays the tensors out in a fixed order but writes its header's keys in a hash
+    order that changes from process to process, so the header is written again with sorted
+    keys (padded to 8 bytes as safetensors pads it). Returns ``(length + header, data)``."""
+    raw = save(tensors, metadata=metadata)
+    n = int.from_bytes(raw[:8], "little")
+    header = json.dumps(json.loads(raw[8:8 + n]), sort_keys=True, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)
+    return len(header).to_bytes(8, "little") + header, memoryview(raw)[8 + n:]
+
+
+def save_safetensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Path:
+    """Write ``tensors`` (contiguous CPU tensors) and string ``metadata`` to ``path`` as a
+    reproducible safetensors file, atomically, with the umask's permissions."""
+    return write_bytes_atomic(path, *safetensors_chunks(tensors, metadata))
+
+
 def save_model(path: str | os.PathLike, spec: NetworkSpec, weights: list[torch.Tensor], kind: str = "snn",
                extra: dict | None = None) -> Path:
-    """Write spec + weights (``[post, pre]`` each) to a safetensors file, atomically."""
+    """Write spec + weights (``[post, pre]`` each, floating point) to a safetensors file,
+    atomically; the same arguments always give the same bytes."""
     check_weights(spec, weights, source="weights to save")
     tensors = {f"W{i}": torch.as_tensor(w).detach().cpu().contiguous() for i, w in enumerate(weights)}
     meta = {"format": FORMAT, "kind": kind, "spec": spec.to_json(), "extra": json.dumps(extra or {})}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
-    return Path(path)
+    return save_safetensors(path, tensors, meta)
 
 
 def check_weights(spec: NetworkSpec, weights: list[torch.Tensor], source: str) -> None:
-    """Raise ValueError unless ``weights`` match the spec's layer shapes and are finite."""
+    """Raise ValueError unless ``weights`` match the spec's layer shapes and are finite
+    floating-point tensors (bool, integer and complex weights are refused)."""
     shapes = spec.weight_shapes()
     if len(weights) != len(shapes):
         raise ValueError(f"{source}: spec {list(spec.sizes)} needs {len(shapes)} weight matrices, found {len(weights)}")
     for i, (w, shape) in enumerate(zip(weights, shapes)):
+        w = torch.as_tensor(w)
+        if not w.is_floating_point():
+            raise ValueError(f"{source}: W{i} has dtype {w.dtype}; weights must be floating point (e.g. float32)")
         if tuple(w.shape) != shape:
             raise ValueError(f"{source}: W{i} has shape {list(w.shape)} but spec {list(spec.sizes)} "
                              f"needs {list(shape)} — is this a model for another architecture?")
-        if not bool(torch.isfinite(torch.as_tensor(w)).all()):
+        if not bool(torch.isfinite(w).all()):
             raise ValueError(f"{source}: W{i} contains NaN or infinite values")
 
 
@@ -55,25 +78,44 @@ def read_safetensors(path: str | os.PathLike, what: str) -> tuple[dict, dict]:
         tensors = load_file(str(path))
         with open(path, "rb") as fh:
             header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
-    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable safetensors {what} ({exc})") from None
-    return tensors, header.get("__metadata__", {})
+    except (SafetensorError, OSError, ValueError, RecursionError) as exc:
+        raise ValueError(f"{path}: not a readable safetensors {what} ({type(exc).__name__}: {exc})") from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    return tensors, meta if isinstance(meta, dict) else {}
+
+
+def parse_json(text: str, path: str | os.PathLike, field: str):
+    """``json.loads(text)`` of the metadata ``field`` of file ``path``; ValueError naming both
+    for invalid or too deeply nested JSON."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"{path}: its {field!r} metadata is not valid JSON "
+                         f"({'nested too deeply' if isinstance(exc, RecursionError) else exc})") from None
 
 
 def load_model(path: str | os.PathLike, kind: str | None = None):
     """Read a model file. Returns ``(spec, weights, meta)``; ``weights`` is a list
-    of ``[post, pre]`` tensors, ``meta`` has ``kind`` and ``extra``. Raises
-    ValueError for a file that is not a spikesynth model or disagrees with its spec."""
+    of ``[post, pre]`` tensors, ``meta`` has ``kind`` and ``extra``. Raises ValueError
+    (naming the file) for a file that is not a spikesynth model, disagrees with its spec, or
+    lies in an incomplete output folder (``models.files.check_complete``)."""
     path = Path(path)
     tensors, meta = read_safetensors(path, "model file")
+    check_complete(path)
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: not a spikesynth model file (format {meta.get('format')!r})")
     if kind is not None and meta.get("kind") != kind:
         raise ValueError(f"{path}: holds a {meta.get('kind')!r} model, expected {kind!r}")
-    spec = NetworkSpec.from_json(meta.get("spec", ""))
+    try:
+        spec = NetworkSpec.from_dict(parse_json(meta.get("spec", ""), path, "spec"))
+    except ValueError as exc:
+        raise ValueError(exc if str(exc).startswith(str(path)) else f"{path}: {exc}") from None
+    extra = parse_json(meta.get("extra", "{}"), path, "extra")
+    if not isinstance(extra, dict):
+        raise ValueError(f"{path}: its 'extra' metadata must be a JSON object, got {type(extra).__name__}")
     names = [f"W{i}" for i in range(spec.n_layers)]
     if set(tensors) != set(names):
         raise ValueError(f"{path}: holds tensors {sorted(tensors)}, the spec's {spec.n_layers} layers need {names}")
     weights = [tensors[n] for n in names]
     check_weights(spec, weights, source=str(path))
-    return spec, weights, {"kind": meta.get("kind"), "extra": json.loads(meta.get("extra", "{}"))}
+    return spec, weights, {"kind": meta.get("kind"), "extra": extra}

@@ -18,6 +18,13 @@ from encoders.checks import check_bool, check_int, check_number
 
 SPEC_VERSION = 1
 RESETS = ("zero",)
+#: Upper bounds of a network spec, so that a damaged or mistyped spec fails here, naming the
+#: field, and not as a huge allocation later: time steps per presentation (10 s at dt = 1 ms;
+#: the paper uses 15-60), neurons per layer (the paper's largest: 39 x 1,500 inputs) and
+#: weights per layer (4 GB as float32; the paper's largest: 58,500 x 2,048).
+MAX_STEPS = 10_000
+MAX_LAYER_SIZE = 1_000_000
+MAX_WEIGHTS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,10 @@ class EncoderSpec:
 class NetworkSpec:
     """A feed-forward spiking network.
 
-    sizes: neurons per layer, input first, e.g. ``(784, 196, 784)``.
+    sizes: neurons per layer, input first, e.g. ``(784, 196, 784)``; each at most
+    ``MAX_LAYER_SIZE``, and at most ``MAX_WEIGHTS`` weights between two layers.
     dt: simulation time step in seconds (the paper: 1e-3).
-    steps: time steps per presentation (T).
+    steps: time steps per presentation (T), at most ``MAX_STEPS``.
     All layers update within the same step: the spikes of layer l at step t
     drive layer l+1 at step t (no synaptic delay).
     """
@@ -116,12 +124,16 @@ class NetworkSpec:
         _check(isinstance(sizes, tuple) and len(sizes) >= 2,
                f"sizes must list at least two layer sizes (input and output), got {self.sizes!r}")
         try:
-            sizes = tuple(check_int(n, "layer size") for n in sizes)
+            sizes = tuple(check_int(n, "layer size", 1, MAX_LAYER_SIZE) for n in sizes)
         except ValueError:
-            raise ValueError(f"every layer size must be a positive integer, got {self.sizes!r}") from None
+            raise ValueError(f"every layer size must be an integer in [1, {MAX_LAYER_SIZE}], "
+                             f"got {self.sizes!r}") from None
+        for i, (pre, post) in enumerate(zip(sizes, sizes[1:])):
+            _check(pre * post <= MAX_WEIGHTS, f"sizes: layers {i} and {i + 1} ({pre} x {post}) need {pre * post} "
+                                              f"weights, more than {MAX_WEIGHTS} (MAX_WEIGHTS)")
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "dt", check_number(self.dt, "dt (s)", 0.0, lo_open=True))
-        object.__setattr__(self, "steps", check_int(self.steps, "steps"))
+        object.__setattr__(self, "steps", check_int(self.steps, "steps", 1, MAX_STEPS))
         _check(isinstance(self.neuron, NeuronSpec), "neuron must be a NeuronSpec")
         _check(isinstance(self.encoder, EncoderSpec), "encoder must be an EncoderSpec")
 

@@ -89,6 +89,37 @@ def test_experiment_refuses_a_th_longer_than_the_autoencoder_before_loading_clip
         audio_experiment(ae_path, TINY, tmp / "bad", ths={"A": (2, 99)}, data_dir=tmp / "data", progress=False)
 
 
+def test_experiment_checks_its_output_folder_before_loading_clips(world, monkeypatch):
+    import training.data as data
+    tmp, ae_path, _ = world
+    monkeypatch.setattr(data, "load_fsdd", lambda *a, **k: pytest.fail("clips loaded before the output check"))
+    (tmp / "a-file").write_text("x")
+    with pytest.raises(ValueError, match="out_dir .*a-file: is an existing file"):
+        audio_experiment(ae_path, TINY, tmp / "a-file", ths={"A": (2,)}, data_dir=tmp / "data", progress=False)
+    (tmp / "dirs" / "A-th2.png").mkdir(parents=True)
+    with pytest.raises(ValueError, match="A-th2.png there is a folder"):
+        audio_experiment(ae_path, TINY, tmp / "dirs", ths={"A": (2,)}, data_dir=tmp / "data", progress=False)
+    with pytest.raises(ValueError, match="device"):
+        audio_experiment(ae_path, TINY, tmp / "x", ths={"A": (2,)}, data_dir=tmp / "data", progress=False,
+                         device="banana")
+
+
+def test_an_interrupted_experiment_leaves_a_folder_readers_refuse(world, monkeypatch, tmp_path):
+    import training.audio.experiment as experiment
+    tmp, ae_path, _ = world
+    mnist, classifier = tiny_mnist_and_classifier()
+
+    def stop(maps, path, cols=10):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(experiment, "save_image_grid", stop)
+    with pytest.raises(KeyboardInterrupt):
+        audio_experiment(ae_path, TINY, tmp_path, ths={"A": (2,)}, data_dir=tmp / "data", mnist=mnist,
+                         classifier_weights=classifier, progress=False)
+    assert (tmp_path / "A-th2.safetensors").is_file() and (tmp_path / "INCOMPLETE").is_file()
+    with pytest.raises(ValueError, match="incomplete"):
+        load_audiocoder(tmp_path / "A-th2.safetensors")
+
+
 def test_figures_run_both_datasets_in_one_experiment(world, monkeypatch, tmp_path):
     # figures.audio runs A and B (each at its own Th values) in one audio_experiment call:
     # MNIST and the classifier are loaded once, and the folder's results.json holds every run
@@ -147,6 +178,44 @@ def test_synthesize_cli_on_stereo_16khz_wav_and_bad_files(world, capsys):
     assert "empty.wav" in capsys.readouterr().err and not (tmp / "e.png").exists()
     assert main(["synthesize", "--audio", str(wav), "--model", str(ae_path), "--out", str(tmp / "x.png")]) == 1
     assert "audiocoder" in capsys.readouterr().err
+
+
+def test_synthesize_memory_does_not_grow_with_the_file(world, tmp_path):
+    # the whole file was read and resampled before the frame budget's cut: 6x the file, 6x the peak
+    import tracemalloc
+
+    _, _, _ = world
+    model = world[0] / "out" / "A-th2.safetensors"
+    peaks = []
+    for seconds in (10, 60):
+        wav = tmp_path / f"{seconds}s.wav"
+        t = np.arange(44100 * seconds) / 44100
+        wavfile.write(wav, 44100, (np.stack([np.sin(2 * np.pi * 440 * t)] * 2, axis=1) * 9000).astype(np.int16))
+        del t
+        tracemalloc.start()
+        try:
+            assert main(["synthesize", "--audio", str(wav), "--model", str(model), "--out", str(tmp_path / "x.png")]) == 0
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert peaks[1] < 1.2 * peaks[0] and peaks[0] < 20e6, peaks   # 10 s of it as float32 alone: 3.5 MB
+
+
+def test_a_full_disk_while_synthesizing_is_one_line(world, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import training.audio as audio
+
+    def disk_full(maps, path, cols=10):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(audio, "save_image_grid", disk_full)
+    wav = tmp_path / "a.wav"
+    wavfile.write(wav, 8000, (np.sin(np.arange(800) / 3) * 0.3).astype(np.float32))
+    png = tmp_path / "img.png"
+    assert main(["synthesize", "--audio", str(wav), "--model", str(world[0] / "out" / "A-th2.safetensors"),
+                 "--out", str(png)]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"spikesynth synthesize: error: {png}: No space left on device"
 
 
 def test_train_audiocoder_cli_overrides_the_preset(monkeypatch, tmp_path, capsys):

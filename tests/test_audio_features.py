@@ -92,7 +92,56 @@ def test_batched_matrix_matches_single_clips_and_is_cached(tmp_path, monkeypatch
         feature_matrix(clips, FeatureConfig(frames=40, pool=2), cache_dir=cache, progress=False)
 
 
+def test_a_killed_cache_write_is_cleaned_up_by_the_next(tmp_path):
+    import subprocess
+    import sys
+    clips = [make_clip(tmp_path, tone(300, 0.01, 8000), 8000, "1_x_1.wav")]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    left = cache / f".features-0123456789abcdef.npz.{dead}.x1y2z3.tmp"
+    left.write_bytes(b"\0" * 1000)
+    feature_matrix(clips, SMALL, cache_dir=cache, progress=False)
+    assert not left.exists() and len(list(cache.glob("features-*.npz"))) == 1
+
+
 def test_default_cache_dir_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("SPIKESYNTH_CACHE", raising=False)   # it would take precedence
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert af.default_cache_dir() == tmp_path / "spikesynth"
+
+
+def _whole_clip_features(audio, rate, cfg):
+    """The features as computed before clips were cut first: the whole clip resampled, then cut."""
+    from training.audio.cochleagram import FRONT_ENDS
+
+    x = prepare_audio(audio, rate, cfg.sample_rate)[:cfg.frames * cfg.decimation]
+    coch = FRONT_ENDS[cfg.front_end][1](x, cfg.front_end_params())
+    return af._finish(coch, coch.shape[1], cfg)
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100, 48000])
+def test_a_long_clip_cut_before_resampling_gives_the_same_features(rate):
+    g = np.random.default_rng(rate)
+    cfg = FeatureConfig(frames=300, pool=30)                    # 0.24 s at 12.5 kHz
+    for seconds in (0.1, 0.26, 1.0):                            # shorter, just over and far over the budget
+        audio = (0.3 * g.standard_normal((int(seconds * rate), 2))).astype(np.float32)
+        assert np.array_equal(clip_features(audio, rate, cfg), _whole_clip_features(audio, rate, cfg))
+
+
+def test_read_clip_reads_only_the_frames_the_features_use(tmp_path):
+    g = np.random.default_rng(0)
+    stereo = (g.standard_normal((44100 * 3, 2)) * 3000).astype(np.int16)
+    wavfile.write(tmp_path / "long.wav", 44100, stereo)
+    audio, rate = af.read_clip(tmp_path / "long.wav", SMALL)
+    whole, _ = read_wav(tmp_path / "long.wav")
+    assert rate == 44100 and len(audio) == af.input_samples(SMALL, 44100) < 3000
+    assert np.array_equal(audio, whole[:len(audio)])
+    assert np.array_equal(clip_features(audio, rate, SMALL), clip_features(whole, rate, SMALL))
+    short = stereo[:500]                                       # shorter than the cut: read whole
+    wavfile.write(tmp_path / "short.wav", 44100, short)
+    assert np.array_equal(af.read_clip(tmp_path / "short.wav", SMALL)[0], read_wav(tmp_path / "short.wav")[0])
+    (tmp_path / "cut.wav").write_bytes((tmp_path / "long.wav").read_bytes()[:-1000])
+    with pytest.raises(ValueError, match="cut.wav: truncated or corrupt"):
+        af.read_clip(tmp_path / "cut.wav", SMALL)

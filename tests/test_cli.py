@@ -1,6 +1,10 @@
 import json
+import re
 import subprocess
 import sys
+
+import numpy as np
+import pytest
 
 
 import training.cli as cli
@@ -94,3 +98,42 @@ def test_one_vocabulary_device_is_the_torch_device(capsys):
                  ["demo", "--device", "cuda:x"]):
         assert cli.main(argv) == 1
         assert "device must be 'cpu' or 'cuda[:N]'" in capsys.readouterr().err
+
+
+def _idx(array) -> bytes:
+    import numpy as np
+    array = np.asarray(array, dtype=np.uint8)
+    return bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape) + array.tobytes()
+
+
+@pytest.mark.parametrize("images, labels, match, quick_sees_it", [
+    ((2, 28, 28), [1, 2, 3], "2 images but .* has 3 labels", True),
+    ((2, 28, 28), [1, 200], "labels must be 0-9, found 200", False),
+    ((2, 28, 27), [1, 2], r"images are \(28, 27\), expected 28 x 28", True),
+])
+def test_data_info_refuses_what_the_loader_refuses(tmp_path, isolated_data, capsys, images, labels, match,
+                                                   quick_sees_it):
+    import numpy as np
+    folder = tmp_path / "d" / "mnist"
+    folder.mkdir(parents=True)
+    (folder / "t10k-images-idx3-ubyte").write_bytes(_idx(np.zeros(images)))
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(_idx(labels))
+    assert cli.main(["data", "info", "--data-dir", str(tmp_path / "d")]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR" in out and re.search(match, out), out
+    assert cli.main(["data", "info", "--quick", "--data-dir", str(tmp_path / "d")]) == (1 if quick_sees_it else 0)
+    assert bool(re.search(match, capsys.readouterr().out)) == quick_sees_it
+
+
+@pytest.mark.parametrize("samples, match", [(np.zeros(0, np.int16), "empty"),
+                                            (np.array([0.1, np.nan, 0.2], np.float32), "NaN")])
+def test_data_info_refuses_wavs_the_front_end_refuses(tmp_path, isolated_data, capsys, samples, match):
+    from scipy.io import wavfile
+    rec = tmp_path / "fsdd" / "recordings"
+    rec.mkdir(parents=True)
+    for i in range(3):
+        wavfile.write(rec / f"{i}_ann_{i}.wav", 8000, (np.ones(400) * 0.1).astype(np.float32))
+    wavfile.write(rec / "7_bob_0.wav", 8000, samples)
+    assert cli.main(["data", "info", "--data-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "every WAV reads" not in out and "7_bob_0.wav" in out and match in out and "1 of 4" in out, out

@@ -50,3 +50,14 @@ def test_cli_module_imports_no_heavy_packages():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1]).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["name", "static", "description"])
+def test_class_variables_are_not_parameters(capsys, name):
+    # the error for unknown names listed them as allowed, and passing one gave a TypeError
+    with pytest.raises(ValueError, match=rf"unknown parameter\(s\) \['{name}'\]") as caught:
+        encoders.get("poisson", **{name: "x"})
+    assert "'name'" not in str(caught.value).split("allowed:")[1] and "max_rate" in str(caught.value)
+    assert main(["encode", "--param", f"{name}=x"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown parameter" in err and "Traceback" not in err

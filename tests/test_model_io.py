@@ -97,3 +97,114 @@ def test_encode_images_validates_the_spec_encoder_params():
     assert encode_images(images, default, seed=1).shape == (default.steps, 3, 4)
     with pytest.raises(ValueError, match="unknown parameter"):
         encode_images(images, NetworkSpec(sizes=(4, 2), encoder=EncoderSpec("poisson", {"rate": 5.0})))
+
+
+@pytest.fixture
+def umask_022():
+    import os
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_model_checkpoint_and_classifier_files_follow_the_umask(tmp_path, umask_022, monkeypatch):
+    # safetensors' save_file renamed its own 0600 temporary file over atomic_path's
+    import os
+
+    import numpy as np
+
+    import training.audio.classifier as classifier
+    from training.checkpoints import save_checkpoint
+
+    spec = NetworkSpec(sizes=(4, 3, 4))
+    model = save_model(tmp_path / "m.safetensors", spec, init_weights(spec))
+    checkpoint = save_checkpoint(tmp_path / "c.safetensors", {"W0": torch.zeros(2)}, {"x": 1})
+    images = np.random.default_rng(0).integers(0, 255, (20, 28, 28)).astype(np.uint8)
+    monkeypatch.setattr(classifier, "load_images", lambda *a, **k: (images, np.arange(20) % 10))
+    classifier.load_or_train_classifier(cfg=classifier.ClassifierConfig(hidden=4, epochs=1, batch=10),
+                                        cache_dir=tmp_path / "cache", progress=False)
+    (cached,) = (tmp_path / "cache").glob("mnist-classifier-*.safetensors")
+    for path in (model, checkpoint, cached):
+        assert path.stat().st_mode & 0o777 == 0o644, path
+    os.umask(0o077)
+    assert save_model(tmp_path / "private.safetensors", spec, init_weights(spec)).stat().st_mode & 0o777 == 0o600
+
+
+SAVE_THRICE = """
+import sys, torch
+from models.io import save_model
+from models.spec import autoencoder_spec
+from models.torch_snn import init_weights
+from training.checkpoints import save_checkpoint
+spec = autoencoder_spec(hidden=5, steps=4)
+w = init_weights(spec, torch.Generator().manual_seed(0))
+for i in range(3):
+    save_model(f"{sys.argv[1]}/model{i}.safetensors", spec, w, extra={"trainer": "paper", "b": 1, "a": [1, 2]})
+    save_checkpoint(f"{sys.argv[1]}/checkpoint{i}.safetensors",
+                    {"W0": w[0], "m1_0": w[0] * 0, "rng": torch.zeros(3, dtype=torch.uint8)},
+                    {"version": 2, "history": {"loss": [1.0]}, "config": {"seed": 1}})
+"""
+
+
+def test_the_same_model_saved_by_separate_processes_is_byte_identical(tmp_path):
+    # safetensors wrote its metadata in a per-process hash order: file_key (a cache key) changed
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    digests = {"model": set(), "checkpoint": set()}
+    for seed in ("1", "2"):
+        folder = tmp_path / seed
+        folder.mkdir()
+        subprocess.run([sys.executable, "-c", SAVE_THRICE, str(folder)], cwd=root, check=True,
+                       env={**os.environ, "PYTHONPATH": root, "PYTHONHASHSEED": seed})
+        for kind, found in digests.items():
+            found.update(hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob(f"{kind}*.safetensors"))
+    assert [len(found) for found in digests.values()] == [1, 1]
+    spec, weights, meta = load_model(tmp_path / "1" / "model0.safetensors")
+    assert meta["extra"] == {"trainer": "paper", "b": 1, "a": [1, 2]} and spec.sizes == (784, 5, 784)
+
+
+def _forge(path, tensors, spec_json, extra="{}"):
+    from safetensors.torch import save_file
+    save_file(tensors, str(path), metadata={"format": "spikesynth-model", "kind": "snn", "spec": spec_json,
+                                            "extra": extra})
+    return path
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.int32, torch.int64, torch.complex64])
+def test_weights_that_are_not_floating_point_are_refused(tmp_path, dtype):
+    spec = NetworkSpec(sizes=(4, 3))
+    path = _forge(tmp_path / "w.safetensors", {"W0": torch.ones(3, 4, dtype=dtype)}, spec.to_json())
+    with pytest.raises(ValueError, match=rf"w.safetensors: W0 has dtype {dtype}.*floating"):
+        load_model(path)
+    with pytest.raises(ValueError, match="floating"):
+        save_model(tmp_path / "s.safetensors", spec, [torch.ones(3, 4, dtype=dtype)])
+
+
+def test_a_spec_with_too_many_steps_or_neurons_is_refused_naming_the_file(tmp_path):
+    import json
+
+    from models.spec import MAX_LAYER_SIZE, MAX_STEPS, MAX_WEIGHTS
+    d = NetworkSpec(sizes=(4, 3)).to_dict()
+    path = _forge(tmp_path / "long.safetensors", {"W0": torch.zeros(3, 4)}, json.dumps({**d, "steps": 100_000_000}))
+    with pytest.raises(ValueError, match=rf"long.safetensors: .*steps must be an integer in \[1, {MAX_STEPS}\]"):
+        load_model(path)
+    NetworkSpec(sizes=(4, 3), steps=MAX_STEPS)
+    with pytest.raises(ValueError, match="layer size"):
+        NetworkSpec(sizes=(MAX_LAYER_SIZE + 1, 3))
+    with pytest.raises(ValueError, match=f"sizes: .*more than {MAX_WEIGHTS}"):
+        NetworkSpec(sizes=(MAX_LAYER_SIZE, MAX_LAYER_SIZE))
+
+
+def test_deeply_nested_or_malformed_metadata_names_the_file(tmp_path):
+    spec = NetworkSpec(sizes=(4, 3))
+    deep = "[" * 100_000 + "]" * 100_000
+    for name, spec_json, extra in (("deep-extra", spec.to_json(), deep), ("deep-spec", deep, "{}"),
+                                   ("bad-extra", spec.to_json(), "{not json"), ("list-extra", spec.to_json(), "[1]"),
+                                   ("bad-spec", '{"sizes": [4, 3], "steps": "many"}', "{}")):
+        path = _forge(tmp_path / f"{name}.safetensors", {"W0": torch.zeros(3, 4)}, spec_json, extra)
+        with pytest.raises(ValueError, match=f"{name}.safetensors"):
+            load_model(path)

@@ -6,6 +6,12 @@ per-batch history (loss, pixel MSE, and for the spiking trainers Spike-MSE and t
 mask's error density), writes checkpoints every N batches,
 resumes from them bit-identically, evaluates on the test split, and writes
 ``out_dir/model.safetensors`` and ``out_dir/metrics.json``.
+
+An output folder is checked before any work (``models.files.output_folder``: writable, no
+target file a folder, no other run writing there). The trained state is saved as a checkpoint
+before the evaluation and removed only once the model and its metrics are written, marked
+incomplete (``models.files.unfinished``) until both are: a run killed or failing (a full
+disk) at the end keeps its work for ``--resume``.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import functools
 import json
 import math
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -25,7 +32,7 @@ from tqdm import tqdm
 from encoders.rate import check_seed, make_generator
 from models.encode import encode
 from models.io import save_model
-from models.files import atomic_path
+from models.files import output_folder, unfinished, write_text_atomic
 from models.spec import NetworkSpec, autoencoder_spec
 from models.torch_snn import init_weights
 
@@ -46,6 +53,7 @@ EVAL_SEED = 0  # seed of the input spikes of the test evaluation after training
 # (2: the Poisson draw of 23 Nov 2026 and the error_density history)
 CHECKPOINT_VERSION = 2
 MODEL_FILE, METRICS_FILE, CHECKPOINT_FILE = "model.safetensors", "metrics.json", "checkpoint.safetensors"
+OUTPUT_FILES = (MODEL_FILE, METRICS_FILE, CHECKPOINT_FILE)
 # settings that may change between an interrupted run and its resumption
 _RESUMABLE = ("checkpoint_every", "eval_limit")
 
@@ -155,7 +163,7 @@ def _checkpoint_tensors(weights, adam: AdamState, rng_state: torch.Tensor) -> di
 def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None,
                       data_dir: str | os.PathLike | None = None, resume: bool = False, progress: bool = True,
                       on_batch: Callable[[int, dict], None] | None = None,
-                      images: tuple | None = None) -> TrainResult:
+                      images: tuple | None = None, force: bool = False) -> TrainResult:
     """Train an autoencoder as ``cfg`` says; see the module docstring.
 
     out_dir: where ``model.safetensors``, ``metrics.json`` and checkpoints go (None: nothing
@@ -165,11 +173,31 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
     an uninterrupted run. on_batch(batch_number, record): called after each batch (1-based,
     counted over epochs) with that batch's history record. images: ``(train, test)`` pixel
     arrays ``[n, 28, 28]`` in [0, 1] to use instead of ``cfg.dataset``'s files (e.g. the
-    bundled sample), ``train_limit`` and ``eval_limit`` still applying.
+    bundled sample), ``train_limit`` and ``eval_limit`` still applying. force: start over in an
+    ``out_dir`` holding the checkpoint of an unfinished run, discarding it (without ``resume``
+    or ``force`` such a folder is refused, before any work).
+    Raises OSError naming where the trained weights are kept when the outputs cannot be written.
     """
-    out = Path(out_dir) if out_dir is not None else None
-    if (resume or cfg.checkpoint_every) and out is None:
-        raise ValueError("checkpoints and --resume need an output directory")
+    if out_dir is None:
+        if resume or cfg.checkpoint_every:
+            raise ValueError("checkpoints and --resume need an output directory")
+        return _train(cfg, None, data_dir, None, progress, on_batch, images)
+    with output_folder(out_dir, OUTPUT_FILES, what="output folder") as out:
+        path = out / CHECKPOINT_FILE
+        saved = None
+        if resume:
+            saved = _check_checkpoint(path, cfg)
+        elif path.exists():
+            if not force:
+                raise ValueError(f"{out} holds {CHECKPOINT_FILE}, the checkpoint of an unfinished run: continue it "
+                                 f"with --resume, or start over with --force (which discards it)")
+            path.unlink()
+        return _train(cfg, out, data_dir, saved, progress, on_batch, images)
+
+
+def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, on_batch, images) -> TrainResult:
+    """The body of ``train_autoencoder``: ``out`` checked and locked (or None), ``saved`` the
+    checked checkpoint ``(tensors, meta)`` to resume from (or None)."""
     spec, opt_cfg = cfg.spec(), cfg.optimizer_config()
     dtype = torch.float64 if cfg.float64 else torch.float32
     device = torch.device(cfg.device)
@@ -192,8 +220,8 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
     history: dict = {"loss": [], "pixel_mse": []} if cfg.is_ann else {"loss": [], "spike_mse": [], "pixel_mse": [],
                                                                       "error_density": []}
     done, elapsed = 0, 0.0
-    if resume:
-        done, elapsed, history = _restore(out / CHECKPOINT_FILE, cfg, weights, adam, gen)
+    if saved is not None:
+        done, elapsed, history = _restore(out / CHECKPOINT_FILE, saved, weights, adam, gen)
 
     total = cfg.epochs * n_batches
     bar = tqdm(total=total, initial=done, desc=f"train {cfg.trainer}", unit="batch", disable=not progress)
@@ -233,9 +261,7 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
             bar.update(1)
             bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
             if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
-                meta = {"version": CHECKPOINT_VERSION, "config": cfg.to_dict(), "batches_done": number,
-                        "adam_step": adam.step, "elapsed_s": time.perf_counter() - start, "history": history}
-                save_checkpoint(out / CHECKPOINT_FILE, _checkpoint_tensors(weights, adam, gen.get_state()), meta)
+                _save_checkpoint_or_say(out / CHECKPOINT_FILE, *_state(cfg, number, weights, adam, gen, start, history))
             if on_batch is not None:
                 on_batch(number, record)
     finally:
@@ -243,6 +269,9 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
     train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     weights = [w.detach().cpu() for w in weights]
+    # the work, kept until the model and its metrics are written (None: the write failed)
+    final = _state(cfg, total, weights, adam, gen, start, history)
+    kept = _try_save_checkpoint(out / CHECKPOINT_FILE, *final) if out is not None else None
     metrics = {"config": cfg.to_dict(), "spec": spec.to_dict(), "train_seconds": train_seconds,
                "train_cpu_seconds": train_cpu,  # of this process since its start or resumption
                "batches": total, "images_per_second": total * cfg.batch_size / train_seconds if train_seconds else None,
@@ -255,13 +284,68 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
                                                        device=cfg.device, progress=progress)
     result = TrainResult(spec=spec, weights=weights, history=history, metrics=metrics, test_outputs=test_outputs)
     if out is not None:
-        write_outputs(out, result, "ann" if cfg.is_ann else "snn")
+        try:
+            write_outputs(out, result, "ann" if cfg.is_ann else "snn")
+        except OSError as exc:
+            raise _write_failed(out, exc, kept or _rescue(*final)) from exc
         (out / CHECKPOINT_FILE).unlink(missing_ok=True)
     return result
 
 
-def _restore(path: Path, cfg: TrainConfig, weights, adam: AdamState, gen: torch.Generator):
-    """Load a checkpoint into weights, Adam state and generator; returns (batches done, seconds, history)."""
+def _state(cfg: TrainConfig, number: int, weights, adam: AdamState, gen: torch.Generator, start: float,
+           history: dict) -> tuple[dict, dict]:
+    """The checkpoint ``(tensors, meta)`` of the run after ``number`` batches."""
+    meta = {"version": CHECKPOINT_VERSION, "config": cfg.to_dict(), "batches_done": number,
+            "adam_step": adam.step, "elapsed_s": time.perf_counter() - start, "history": history}
+    return _checkpoint_tensors(weights, adam, gen.get_state()), meta
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _save_checkpoint_or_say(path: Path, tensors: dict, meta: dict) -> None:
+    """A periodic checkpoint; OSError saying which earlier checkpoint is kept if it cannot be written."""
+    try:
+        save_checkpoint(path, tensors, meta)
+    except OSError as exc:
+        kept = (f"the previous checkpoint {path} is kept: free space and rerun with --resume" if path.exists()
+                else "no checkpoint is kept")
+        raise OSError(f"could not write the checkpoint {path} after batch {meta['batches_done']} "
+                      f"({_reason(exc)}); {kept}") from exc
+
+
+def _try_save_checkpoint(path: Path, tensors: dict, meta: dict) -> Path | None:
+    try:
+        return save_checkpoint(path, tensors, meta)
+    except OSError:
+        return None
+
+
+def _rescue(tensors: dict, meta: dict) -> Path | None:
+    """Save the trained state where there may still be room: the system's temporary folder."""
+    name = f"spikesynth-rescued-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.safetensors"
+    return _try_save_checkpoint(Path(tempfile.gettempdir()) / name, tensors, meta)
+
+
+def _write_failed(out: Path, exc: OSError, kept: Path | None) -> OSError:
+    """The error of a failed final write, saying where the trained weights are."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    text = f"could not write the trained model into {out}: {_reason(exc)}{where}; "
+    if kept == out / CHECKPOINT_FILE:
+        text += (f"the trained weights are kept in {kept}: free space (or fix the folder) and rerun the same "
+                 f"command with --resume, which writes the model without training again")
+    elif kept is not None:
+        text += (f"the trained weights are saved in {kept}: free space, move that file to {out / CHECKPOINT_FILE} "
+                 f"and rerun the same command with --resume")
+    else:
+        text += "and the trained weights could not be saved anywhere"
+    return OSError(text)
+
+
+def _check_checkpoint(path: Path, cfg: TrainConfig) -> tuple[dict, dict]:
+    """Load a checkpoint to resume ``cfg`` from, before any work: ``(tensors, meta)``. ValueError
+    (naming the file) if it is unreadable, holds NaN, comes from another version or other settings."""
     tensors, meta = load_checkpoint(path)
     if meta.get("version", 1) != CHECKPOINT_VERSION:
         raise ValueError(f"{path} was written by another version of spikesynth (checkpoint version "
@@ -273,6 +357,12 @@ def _restore(path: Path, cfg: TrainConfig, weights, adam: AdamState, gen: torch.
         diff = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
         raise ValueError(f"{path} was written by a run with different settings ({', '.join(diff)}); "
                          f"rerun with the same settings or without --resume")
+    return tensors, meta
+
+
+def _restore(path: Path, saved: tuple[dict, dict], weights, adam: AdamState, gen: torch.Generator):
+    """Copy a checked checkpoint into weights, Adam state and generator; returns (batches done, seconds, history)."""
+    tensors, meta = saved
     for group, target in (("W", weights), ("m1_", adam.m1), ("m2_", adam.m2)):
         for i, t in enumerate(target):
             saved_t = tensors.get(f"{group}{i}")
@@ -286,9 +376,10 @@ def _restore(path: Path, cfg: TrainConfig, weights, adam: AdamState, gen: torch.
 
 def write_outputs(out_dir: str | os.PathLike, result: TrainResult, kind: str) -> None:
     """Write ``model.safetensors`` (spec + weights) and ``metrics.json`` (metrics + per-batch
-    history) into ``out_dir``, each atomically."""
+    history) into ``out_dir``, each atomically, as one unit: the folder is marked incomplete
+    (``models.files.unfinished``) from before the first rename until after the second."""
     out = Path(out_dir)
-    save_model(out / MODEL_FILE, result.spec, result.weights, kind=kind,
-               extra={"trainer": result.metrics["config"]["trainer"]})
-    with atomic_path(out / METRICS_FILE) as tmp:
-        tmp.write_text(json.dumps({**result.metrics, "history": result.history}, indent=1))
+    with unfinished(out, f"spikesynth train, writing {MODEL_FILE} and {METRICS_FILE}"):
+        save_model(out / MODEL_FILE, result.spec, result.weights, kind=kind,
+                   extra={"trainer": result.metrics["config"]["trainer"]})
+        write_text_atomic(out / METRICS_FILE, json.dumps({**result.metrics, "history": result.history}, indent=1))

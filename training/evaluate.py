@@ -16,6 +16,7 @@ from models.torch_snn import SpikingNetwork
 
 from .data import load_images
 from .metrics import per_image_mse
+from .settings import check_device
 
 
 def check_images(images: torch.Tensor, n_pixels: int) -> torch.Tensor:
@@ -79,6 +80,7 @@ def evaluate_file(model: str | os.PathLike, dataset: str = "mnist", split: str =
     """Load a model file and evaluate it on the first ``limit`` images (all if None) of a
     dataset split. Returns ``(metrics, kind, images, outputs)``: ``evaluate_model``'s metrics
     and scored outputs ``[n, N]``, the model's kind and the images ``[n, H, W]`` in [0, 1]."""
+    check_device(device)
     spec, weights, meta = load_model(model)
     images, _ = load_images(dataset, split, data_dir, as_float=True)
     if limit is not None:

@@ -48,17 +48,16 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, ths: dict, dat
     ``{dataset}-th{th}.png`` (5 synthesized test images per digit) and ``results.json`` (the
     returned dict: one entry per run of this call, every dataset, with ``model`` ``AC-SNN`` or
     ``AC-ANN-sgd`` / ``AC-ANN-adam``; rewritten atomically after each run).
+    ``out_dir`` and ``device`` are checked before any work (``models.files.output_folder``: no
+    other run may write there meanwhile); the folder is marked incomplete (``INCOMPLETE``) from
+    the first file written until the last, so a killed run leaves files that readers refuse.
     """
-    from pathlib import Path
-
+    from models.files import output_folder
     from models.io import load_model
 
-    from .features import feature_matrix
-    from .ann import AcAnnConfig, ann_targets, synthesize_ann, train_ac_ann
-    from .classifier import load_or_train_classifier
-    from ..data import load_fsdd, load_images
+    from ..settings import check_device
 
-    out_dir = Path(out_dir)
+    check_device(device)
     ae_spec, ae_weights, _ = load_model(autoencoder, kind="snn")
     check_autoencoder(ae_spec)
     if not (isinstance(ths, dict) and ths
@@ -68,6 +67,25 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, ths: dict, dat
     for dataset_ths in ths.values():   # before the clips' features are computed
         for th in dataset_ths:
             check_th(th, ae_spec)
+    names = ["results.json", *(f"{d}-th{th}.{ext}" for d, d_ths in ths.items() for th in d_ths
+                               for ext in ("safetensors", "png"))]
+    anns = [(path, load_model(path, kind="ann")) for path in ann_autoencoders]   # not after hours of training
+    with output_folder(out_dir, names, what="out_dir") as out_dir:
+        return _experiment(autoencoder, ae_spec, ae_weights, cfg, out_dir, ths, data_dir, seed, device, max_train,
+                           max_test, mnist, classifier_weights, progress, anns, ann_ths)
+
+
+def _experiment(autoencoder, ae_spec, ae_weights, cfg, out_dir, ths, data_dir, seed, device, max_train, max_test,
+                mnist, classifier_weights, progress, anns, ann_ths) -> dict:
+    """The body of ``audio_experiment``, its arguments checked, ``anns`` the loaded AE-ANN files
+    ``(path, (spec, weights, meta))`` and ``out_dir`` locked."""
+    from models.files import unfinished
+
+    from .features import feature_matrix
+    from .ann import AcAnnConfig, ann_targets, synthesize_ann, train_ac_ann
+    from .classifier import load_or_train_classifier
+    from ..data import load_fsdd, load_images
+
     train = load_fsdd(data_dir, "train")
     test = load_fsdd(data_dir, "test")
     train = [train[i] for i in balanced_subset([c.digit for c in train], max_train)]
@@ -86,45 +104,44 @@ def audio_experiment(autoencoder, cfg: AudiocoderConfig, out_dir, ths: dict, dat
     shown = examples_per_digit(d_test, 5)
     results = {"config": cfg.to_dict(), "autoencoder": str(autoencoder), "seed": seed,
                "n_train": len(train), "n_test": len(test), "runs": []}
-    for dataset, dataset_ths in ths.items():
-        pairs = pair_images(d_train, labels, dataset, seed=seed, class_idx=class_idx)
-        if dataset == "A":
-            refs = flat[class_idx][:, None]
-        else:
-            k = min(100, min(len(np.unique(pairs[d_train == d])) for d in range(10)))
-            refs = flat[reference_sets(pairs, d_train, k, seed)]
-        for th in dataset_ths:
-            targets = hidden_spike_maps(ae_spec, ae_weights, flat[pairs], th, seed=seed + 1)
-            weights, history = train_audiocoder(f_train, targets, cfg, seed=seed, device=device, progress=progress)
-            counts = synthesize_counts(spec, [*weights, ae_weights[1]], f_test, seed=seed + 2, device=device)
-            metrics = evaluate_images(counts, d_test, refs, classifier_weights)
-            run = {"model": "AC-SNN", "dataset": dataset, "th": th, "train_loss": history, **metrics}
-            results["runs"].append(run)
-            name = f"{dataset}-th{th}"
-            save_audiocoder(out_dir / f"{name}.safetensors", cfg, ae_spec, weights, ae_weights,
-                            {"dataset": dataset, "th": th, "autoencoder": str(autoencoder), "test": metrics})
-            save_image_grid(counts[shown], out_dir / f"{name}.png")
-            _write_json(out_dir / "results.json", results)
-        for path in ann_autoencoders:
-            _, ann_weights, meta = load_model(path, kind="ann")
-            optimizer = str(meta["extra"].get("trainer", "ann-sgd")).removeprefix("ann-")
-            acfg = AcAnnConfig(hidden=cfg.hidden, optimizer=optimizer, batch=cfg.batch, epochs=cfg.epochs)
-            for th in ann_ths:
-                targets = ann_targets(ann_weights, flat[pairs], th)
-                weights, history = train_ac_ann(f_train, targets, acfg, seed=seed, device=device, progress=progress)
-                images_out = synthesize_ann(weights, ann_weights, f_test)
-                metrics = evaluate_images(images_out, d_test, refs, classifier_weights)
-                results["runs"].append({"model": f"AC-ANN-{optimizer}", "dataset": dataset, "th": th,
-                                        "autoencoder": str(path), "train_loss": history, **metrics})
-                save_image_grid(images_out[shown], out_dir / f"{dataset}-ann-{optimizer}-th{th or 'full'}.png")
+    with unfinished(out_dir, "spikesynth train audiocoder, writing models, images and results.json"):
+        for dataset, dataset_ths in ths.items():
+            pairs = pair_images(d_train, labels, dataset, seed=seed, class_idx=class_idx)
+            if dataset == "A":
+                refs = flat[class_idx][:, None]
+            else:
+                k = min(100, min(len(np.unique(pairs[d_train == d])) for d in range(10)))
+                refs = flat[reference_sets(pairs, d_train, k, seed)]
+            for th in dataset_ths:
+                targets = hidden_spike_maps(ae_spec, ae_weights, flat[pairs], th, seed=seed + 1)
+                weights, history = train_audiocoder(f_train, targets, cfg, seed=seed, device=device, progress=progress)
+                counts = synthesize_counts(spec, [*weights, ae_weights[1]], f_test, seed=seed + 2, device=device)
+                metrics = evaluate_images(counts, d_test, refs, classifier_weights)
+                run = {"model": "AC-SNN", "dataset": dataset, "th": th, "train_loss": history, **metrics}
+                results["runs"].append(run)
+                name = f"{dataset}-th{th}"
+                save_audiocoder(out_dir / f"{name}.safetensors", cfg, ae_spec, weights, ae_weights,
+                                {"dataset": dataset, "th": th, "autoencoder": str(autoencoder), "test": metrics})
+                save_image_grid(counts[shown], out_dir / f"{name}.png")
                 _write_json(out_dir / "results.json", results)
+            for path, (_, ann_weights, meta) in anns:
+                optimizer = str(meta["extra"].get("trainer", "ann-sgd")).removeprefix("ann-")
+                acfg = AcAnnConfig(hidden=cfg.hidden, optimizer=optimizer, batch=cfg.batch, epochs=cfg.epochs)
+                for th in ann_ths:
+                    targets = ann_targets(ann_weights, flat[pairs], th)
+                    weights, history = train_ac_ann(f_train, targets, acfg, seed=seed, device=device, progress=progress)
+                    images_out = synthesize_ann(weights, ann_weights, f_test)
+                    metrics = evaluate_images(images_out, d_test, refs, classifier_weights)
+                    results["runs"].append({"model": f"AC-ANN-{optimizer}", "dataset": dataset, "th": th,
+                                            "autoencoder": str(path), "train_loss": history, **metrics})
+                    save_image_grid(images_out[shown], out_dir / f"{dataset}-ann-{optimizer}-th{th or 'full'}.png")
+                    _write_json(out_dir / "results.json", results)
     return results
 
 
 def _write_json(path, data) -> None:
     import json
 
-    from models.files import atomic_path
+    from models.files import write_text_atomic
 
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1))
+    write_text_atomic(path, json.dumps(data, indent=1))

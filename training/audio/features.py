@@ -7,6 +7,11 @@ samples; a longer clip is truncated, its end is dropped), run the front end, zer
 ``frames``, average ``pool`` neighbouring frames, divide by the clip's maximum (a silent
 clip stays all zeros) and flatten channel-major: input neuron ``c * n_frames + f``.
 
+A long clip is cut before it is resampled, to the input samples the budget needs plus the
+resampler's filter half-length (``input_samples``), so the kept samples are bit-identical to
+those of the whole clip resampled, and ``read_clip`` reads only those frames of a WAV file:
+memory does not grow with the file's length.
+
 Feature matrices of a list of clips are cached on disk (npz) in ``models.files.cache_root()``,
 keyed by the configuration and the files (path, size, mtime).
 """
@@ -14,6 +19,7 @@ keyed by the configuration and the files (path, size, mtime).
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -22,8 +28,9 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from models.files import atomic_path, cache_root, settings_key
+from models.files import atomic_path, cache_root, remove_stale_temps, settings_key
 
+from ..data.fsdd import check_clip, read_wav
 from ..settings import checked, positive_int
 from .cochleagram import FRONT_ENDS, lyon_center_frequencies
 
@@ -89,28 +96,58 @@ class FeatureConfig:
             raise ValueError(f"malformed feature config {d!r}: {exc}") from None
 
 
+def _ratio(target_rate: float, sample_rate: int) -> tuple[int, int]:
+    """The resampling factors ``(up, down)`` from ``sample_rate`` to ``target_rate`` (Hz)."""
+    ratio = Fraction(target_rate / sample_rate).limit_denominator(1000)
+    return ratio.numerator, ratio.denominator
+
+
 def prepare_audio(audio, sample_rate: int, target_rate: float, name: str = "audio") -> np.ndarray:
     """Mono float64 samples at ``target_rate`` Hz.
 
     audio: ``[n]`` or ``[n, channels]`` (channels are averaged). Resampled with
     ``scipy.signal.resample_poly`` when ``sample_rate`` differs. An empty clip, NaN
-    samples or a non-positive rate raise ValueError naming ``name``.
+    samples or a non-positive rate raise ValueError naming ``name`` (``training.data.check_clip``).
     """
+    check_clip(audio, sample_rate, name)
     x = np.asarray(audio, dtype=np.float64)
     if x.ndim == 2:
         x = x.mean(axis=1)
-    elif x.ndim != 1:
-        raise ValueError(f"{name}: audio must be [n_samples] or [n_samples, channels], got {list(x.shape)}")
-    if x.size == 0:
-        raise ValueError(f"{name}: the clip is empty (0 samples)")
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name}: the clip contains NaN or infinite samples")
-    if not (isinstance(sample_rate, (int, np.integer)) and sample_rate > 0):
-        raise ValueError(f"{name}: sample_rate must be a positive integer in Hz, got {sample_rate!r}")
     if sample_rate != target_rate:
-        ratio = Fraction(target_rate / sample_rate).limit_denominator(1000)
-        x = signal.resample_poly(x, ratio.numerator, ratio.denominator)
+        x = signal.resample_poly(x, *_ratio(target_rate, sample_rate))
     return x
+
+
+def input_samples(cfg: FeatureConfig, sample_rate: int) -> int:
+    """The samples at ``sample_rate`` (Hz) that a clip's features use: those that resample to
+    the frame budget (``frames * decimation`` samples at ``cfg.sample_rate``) plus the filter
+    half-length of ``resample_poly`` (``10 * max(up, down)`` upsampled samples), so that the
+    budget is bit-identical whether a longer clip is cut there first or not."""
+    if not (isinstance(sample_rate, (int, np.integer)) and not isinstance(sample_rate, bool) and sample_rate > 0):
+        raise ValueError(f"sample_rate must be a positive integer in Hz, got {sample_rate!r}")
+    budget = cfg.frames * cfg.decimation
+    if sample_rate == cfg.sample_rate:
+        return budget
+    up, down = _ratio(cfg.sample_rate, sample_rate)
+    if up == down == 1:
+        return budget
+    return math.ceil(((budget - 1) * down + 10 * max(up, down)) / up) + 2
+
+
+def budget_audio(audio, sample_rate: int, cfg: FeatureConfig, name: str = "audio") -> np.ndarray:
+    """``prepare_audio`` of a clip cut to the frame budget: mono float64 ``[<= frames * decimation]``
+    at ``cfg.sample_rate``. Every given sample is checked; only ``input_samples`` of them are
+    resampled (the result is bit-identical to resampling the whole clip)."""
+    check_clip(audio, sample_rate, name)
+    x = np.asarray(audio)[:input_samples(cfg, sample_rate)]
+    return prepare_audio(x, sample_rate, cfg.sample_rate, name)[:cfg.frames * cfg.decimation]
+
+
+def read_clip(path: str | os.PathLike, cfg: FeatureConfig = FeatureConfig()) -> tuple[np.ndarray, int]:
+    """``training.data.read_wav`` of only the frames the features of ``cfg`` use
+    (``input_samples``): ``(float32 audio [n] or [n, channels], sample rate in Hz)``. Memory
+    stays that of the frame budget whatever the file's length; later frames are not read."""
+    return read_wav(path, max_frames=lambda rate: input_samples(cfg, rate))
 
 
 def _finish(coch: np.ndarray, n_valid: int, cfg: FeatureConfig) -> np.ndarray:
@@ -127,7 +164,7 @@ def _finish(coch: np.ndarray, n_valid: int, cfg: FeatureConfig) -> np.ndarray:
 def clip_features(audio, sample_rate: int, cfg: FeatureConfig = FeatureConfig(), name: str = "audio") -> np.ndarray:
     """One clip's normalised cochleagram, float32 ``[channels, n_frames]`` in [0, 1]
     (max 1, or all zeros for silence). See the module docstring for the steps."""
-    x = prepare_audio(audio, sample_rate, cfg.sample_rate, name)[:cfg.frames * cfg.decimation]
+    x = budget_audio(audio, sample_rate, cfg, name)
     params = cfg.front_end_params()
     coch = FRONT_ENDS[cfg.front_end][1](x, params)
     return _finish(coch, coch.shape[1], cfg)
@@ -151,8 +188,7 @@ def cache_key(clips, cfg: FeatureConfig) -> str:
 def _compute(clips, cfg: FeatureConfig, progress: bool) -> np.ndarray:
     from tqdm import tqdm
 
-    budget = cfg.frames * cfg.decimation
-    audio = [prepare_audio(c.audio, c.sample_rate, cfg.sample_rate, str(c.path))[:budget] for c in clips]
+    audio = [budget_audio(c.audio, c.sample_rate, cfg, str(c.path)) for c in clips]
     order = np.argsort([len(a) for a in audio])[::-1]
     out = np.empty((len(clips), cfg.channels, cfg.n_frames), dtype=np.float32)
     run = FRONT_ENDS[cfg.front_end][1]
@@ -198,6 +234,7 @@ def feature_matrix(clips, cfg: FeatureConfig = FeatureConfig(), cache_dir: str |
                 pass   # unreadable or stale: recompute below and replace it
     feats = _compute(clips, cfg, progress).reshape(len(clips), -1)
     if path is not None:
+        remove_stale_temps(path.parent)   # a killed write of a (large) feature matrix left its temp file
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, features=feats, config=json.dumps(cfg.to_dict()))

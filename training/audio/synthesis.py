@@ -14,6 +14,7 @@ from models.spec import NetworkSpec
 from models.torch_snn import SpikingNetwork
 
 from ..metrics import zscore
+from ..settings import check_device
 from .config import AudiocoderConfig, synthesis_spec
 from .train import _check_features
 
@@ -23,6 +24,7 @@ def synthesize_counts(spec: NetworkSpec, weights: list, features, seed: int = 0,
     """Run the audio-to-image network (``synthesis_spec``) on ``features [n, n_inputs]``:
     Poisson input spikes over ``spec.steps`` steps, every layer updating within each step.
     Returns the output spike counts ``[n, 784]`` (float32)."""
+    check_device(device)
     x = _check_features(features, spec.sizes[0])
     net = SpikingNetwork(spec, [torch.as_tensor(w) for w in weights]).to(device)
     g = make_generator(seed)

@@ -2,7 +2,9 @@
 
 Each subcommand lives in its own module, which defines
 ``configure_<name>(parser)`` (adds the arguments) and ``run_<name>(args) -> int``.
-A subcommand whose module does not exist yet says so and exits with status 2.
+A subcommand whose module does not exist yet says so and exits with status 2. Bad input
+(ValueError), a missing file and any other OSError (a full disk, a read-only folder) are
+one line on stderr and exit status 1; Ctrl-C is exit status 130.
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ def _check_vocabulary(args) -> None:
         check_device(args.device)
 
 
+def _os_error(exc: OSError) -> str:
+    """One line for an OSError: ``FILE: reason`` (without ``[Errno N]``), or its message."""
+    if exc.strerror:
+        files = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        return f"{files}: {exc.strerror}" if files else exc.strerror
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``spikesynth`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -101,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError) as exc:
         print(f"spikesynth {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:   # e.g. a full disk or a read-only folder met during the work
+        print(f"spikesynth {args.command}: error: {_os_error(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"spikesynth {args.command}: interrupted", file=sys.stderr)

@@ -22,19 +22,20 @@ def run_synthesize(args) -> int:
     """Synthesize one image from one WAV file; prints where it went."""
     import torch
 
-    from training.audio.features import clip_features
-    from training.audio import load_audiocoder, save_image_grid, synthesize_counts
-    from training.data import read_wav
+    import training.audio as audio_api
+    from models.files import check_output_file
+    from training.audio.features import clip_features, read_clip
+    from training.settings import check_device
 
     if not args.audio.is_file():
         raise FileNotFoundError(f"--audio: no such file {args.audio}")
-    if args.out.suffix.lower() != ".png":
-        raise ValueError(f"--out must name a .png file, got {args.out}")
-    spec, weights, cfg, extra = load_audiocoder(args.model)
-    audio, rate = read_wav(args.audio)
+    check_device(args.device)
+    check_output_file(args.out, "--out", ("png",))
+    spec, weights, cfg, extra = audio_api.load_audiocoder(args.model)
+    audio, rate = read_clip(args.audio, cfg.features)   # only the frames the features use
     feats = clip_features(audio, rate, cfg.features, name=str(args.audio)).reshape(1, -1)
-    counts = synthesize_counts(spec, weights, feats, seed=args.seed, device=args.device)
-    save_image_grid(counts, args.out, cols=1)
+    counts = audio_api.synthesize_counts(spec, weights, feats, seed=args.seed, device=args.device)
+    audio_api.save_image_grid(counts, args.out, cols=1)
     spikes = int(torch.as_tensor(counts).sum())
     print(f"{args.out}: 28x28 image from {args.audio} ({spikes} output spikes over {spec.steps} steps; "
           f"model trained on dataset {extra.get('dataset', '?')}, Th={extra.get('th', '?')})")
@@ -76,17 +77,21 @@ def run_train_audiocoder(args) -> int:
     """Train and test the AC-SNN for each dataset and Th; prints one line per run."""
     import torch
 
-    from training.audio import audio_experiment, preset
+    import training.audio as audio_api
+    from models.files import check_output_dir
+    from training.settings import check_device
 
     if args.threads is not None:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    cfg = preset(args.preset)
+    check_device(args.device)
+    cfg = audio_api.preset(args.preset)
     overrides = {k: getattr(args, k) for k in ("epochs", "hidden", "target_scale", "moments") if getattr(args, k) is not None}
     if overrides:
         cfg = cfg.with_(**overrides)
-    results = audio_experiment(args.autoencoder, cfg, args.out_dir, ths={d: tuple(args.th) for d in args.datasets},
+    check_output_dir(args.out_dir, what="--out-dir")
+    results = audio_api.audio_experiment(args.autoencoder, cfg, args.out_dir, ths={d: tuple(args.th) for d in args.datasets},
                                data_dir=args.data_dir, seed=args.seed, device=args.device,
                                max_train=args.max_train, max_test=args.max_test,
                                ann_autoencoders=args.ann_autoencoder)

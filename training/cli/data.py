@@ -13,14 +13,16 @@ from training.defaults import IMAGE_DATASETS as FETCHABLE  # the image datasets 
 def configure_data(parser: argparse.ArgumentParser) -> None:
     """Add the ``info`` and ``fetch`` actions, each with ``--data-dir``."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    info = actions.add_parser("info", help="where each dataset was found, counts, checksums",
-                              description="Show where each dataset was found, how many items it has and whether "
-                                          "its files match the canonical checksums.")
+    info = actions.add_parser("info", help="where each dataset was found, counts, checksums, whether it loads",
+                              description="Show where each dataset was found, how many items it has, whether "
+                                          "its files match the canonical checksums and whether the loaders accept "
+                                          "them (exit status 1 if not).")
     info.add_argument("--data-dir", metavar="DIR",
                       help="folder holding mnist/, fashion-mnist/, fsdd/, shd/, ssc/ (searched before "
                            "$SPIKESYNTH_DATA, /usr/share/datasets/fashion-mnist and the user cache)")
     info.add_argument("--quick", action="store_true",
-                      help="only locate the files and read their headers (skip checksums, WAV and HDF5 reads)")
+                      help="only locate the files and check their headers (sizes, image and label counts); "
+                           "skip checksums, full reads, WAV and HDF5 reads")
     info.add_argument("--json", action="store_true", help="print the report as JSON")
     fetch = actions.add_parser("fetch", help="download and verify MNIST / Fashion-MNIST",
                                description="Download the canonical .gz files, verify their MD5 and save them in "

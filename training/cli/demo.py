@@ -2,14 +2,14 @@
 
 Poisson-encode the sample, train a 784-196-784 spiking autoencoder with the paper's online
 rule, evaluate it, run the same input spikes through the Brian2 network and the mirror,
-and write the reconstruction grid and the comparison figure.
+and write the reconstruction grid and the comparison figure. The output folder is checked
+before the training; each run starts over (a checkpoint a killed demo left there is discarded).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 
 def configure_demo(parser) -> None:
@@ -26,24 +26,26 @@ def configure_demo(parser) -> None:
 def run_demo(args) -> int:
     import torch
 
+    import training.autoencoder as autoencoder
     from figures.reconstructions import plot_reconstructions
     from models.brian_snn import run_brian
     from models.compare import compare_recordings, plot_comparison
+    from models.files import check_output_dir
     from models.simulate import build_model, encode_images
 
-    from training.autoencoder import TrainConfig, train_autoencoder
+    from training.autoencoder import TrainConfig
     from training.data import load_sample
 
     if args.epochs < 1 or args.compare_images < 1:
         raise ValueError("--epochs and --compare-images must be >= 1")
-    out = Path(args.out)
+    out = check_output_dir(args.out, [*autoencoder.OUTPUT_FILES, "reconstructions.png", "compare.png"], what="--out")
     train, _ = load_sample("train")
     test, _ = load_sample("test")
     train, test = train.astype("float32") / 255.0, test.astype("float32") / 255.0
     print(f"1/3 training a 784-196-784 AE-SNN (paper's online rule, T = 15) on the {len(train)} bundled "
           f"MNIST images, {args.epochs} epoch(s)", file=sys.stderr)
     cfg = TrainConfig(epochs=args.epochs, seed=args.seed, device=args.device)
-    result = train_autoencoder(cfg, out_dir=out, images=(train, test))
+    result = autoencoder.train_autoencoder(cfg, out_dir=out, images=(train, test), force=True)
     # the outputs behind result.metrics["test"], not a redraw with other input spikes
     plot_reconstructions(test[:10], result.test_outputs[:10], out / "reconstructions.png",
                          title="bundled MNIST test images (top) and AE-SNN output spike counts (bottom)")

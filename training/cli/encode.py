@@ -4,6 +4,7 @@ list the encoders. A thin layer over ``encoders.get``."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
@@ -23,8 +24,9 @@ def configure_encode(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random encoders: seed (default 0)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="any other encoder parameter, VALUE as JSON (e.g. --param tau=4.0); repeatable")
-    parser.add_argument("--plot", default=None, metavar="PNG",
-                        help="write the image, its spike raster and the decoded image side by side")
+    parser.add_argument("--plot", default=None, metavar="FILE",
+                        help="write the image, its spike raster and the decoded image side by side "
+                             "(.png, .pdf or .svg)")
 
 
 def _parse_params(args) -> dict:
@@ -49,6 +51,7 @@ def run_encode(args) -> int:
     import numpy as np
 
     import encoders
+    from models.files import PLOT_FORMATS, check_output_file
     from training.data import load_images
 
     if args.list:
@@ -57,12 +60,14 @@ def run_encode(args) -> int:
         for name, text in names.items():
             print(f"{name:<{width}}  {text}")
         return 0
+    if args.plot:
+        check_output_file(args.plot, "--plot", PLOT_FORMATS)
     params = _parse_params(args)
     cls = encoders.encoder_class(args.encoder)   # ValueError listing the names if unknown
     if not cls.static:
         raise ValueError(f"--encoder {args.encoder} encodes signals [T, ...], not images; use the Python API "
                          f"(encoders.get({args.encoder!r}).encode(signal))")
-    if "seed" in cls.__dataclass_fields__:
+    if "seed" in {f.name for f in dataclasses.fields(cls)}:
         params.setdefault("seed", args.seed)
     encoder = encoders.get(args.encoder, **params)
     images, labels = load_images(args.dataset, args.split, data_dir=args.data_dir, as_float=True)
@@ -94,7 +99,7 @@ def _plot(path: str, image, spikes, decoded, title: str) -> None:
 
     from models.files import atomic_path
 
-    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    fmt = Path(path).suffix.lstrip(".").lower()
     steps = spikes.shape[0]
     t, unit = np.nonzero(spikes.reshape(steps, -1))
     fig, axes = plt.subplots(1, 3, figsize=(12, 4), gridspec_kw={"width_ratios": [1, 1.6, 1]})

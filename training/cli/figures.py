@@ -48,17 +48,22 @@ def run_figures(args) -> int:
     from tqdm import tqdm
 
     from figures import style
-    from figures.runner import Context, estimate_seconds, plan, trained_autoencoder
+    from figures import runner
+    from figures.runner import Context, estimate_seconds, plan
+    from models.files import check_output_dir
 
     names = FIGURES if "all" in args.names else args.names
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; choose from {FIGURES} or all")
-    style.apply()
     ctx = Context(out=Path(args.out), quick=args.quick, data_dir=args.data_dir, seed=args.seed,
                   sizes=parse_sizes(args.sizes))
     if args.cache:
         ctx.cache = Path(args.cache)
+    # before any training: where the figures and the trained models go
+    check_output_dir(ctx.out, [f"{n}.{ext}" for n in names for ext in ("png", "pdf", "json", "csv")], what="--out")
+    check_output_dir(ctx.cache, what="--cache")
+    style.apply()
     modules = [importlib.import_module(f"figures.{name}") for name in names]
     todo = plan(ctx, modules)
     estimate = sum(estimate_seconds(cfg) for cfg in todo)
@@ -66,7 +71,7 @@ def run_figures(args) -> int:
           f"estimated training time {estimate / 60:.1f} min", file=sys.stderr)
     start = time.perf_counter()
     for cfg in tqdm(todo, desc="models", unit="model", disable=not todo):
-        trained_autoencoder(ctx, cfg)
+        runner.trained_autoencoder(ctx, cfg)
     for name, module in zip(names, modules):
         t0 = time.perf_counter()
         print(f"[{name}] {module.TITLE}", file=sys.stderr)

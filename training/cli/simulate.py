@@ -77,8 +77,11 @@ def run_compare(args) -> int:
     from models.compare import compare_recordings, plot_comparison
     from models.brian_snn import run_brian
     from models.quantized import QuantizedNetwork
+    from models.files import PLOT_FORMATS, check_output_file
     from models.simulate import encode_images
 
+    if args.plot:
+        check_output_file(args.plot, "--plot", PLOT_FORMATS)
     model, images = _load(args)
     spikes = encode_images(images, model.spec, args.seed)
     ref = model.forward(spikes)

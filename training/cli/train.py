@@ -31,6 +31,8 @@ def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
                    help=f"weight decay (default: the trainer's, {describe(DEFAULT_WEIGHT_DECAY, trainers)})")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N", help="checkpoint every N batches")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+    p.add_argument("--force", action="store_true",
+                   help="start over in an OUT that holds the checkpoint of an unfinished run (discards it)")
     p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
     p.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N] (default cpu)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -56,9 +58,13 @@ def configure_ann(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args, trainer: str, **spiking) -> int:
+    import sys
+    from pathlib import Path
+
     import torch
 
-    from training.autoencoder import TrainConfig, train_autoencoder
+    from models.files import check_output_dir
+    from training.autoencoder import CHECKPOINT_FILE, OUTPUT_FILES, TrainConfig, train_autoencoder
 
     if args.threads is not None:
         if args.threads < 1:
@@ -68,7 +74,16 @@ def _run(args, trainer: str, **spiking) -> int:
                       epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay, train_limit=args.train_limit,
                       seed=args.seed, checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit,
                       device=args.device, **spiking)
-    result = train_autoencoder(cfg, out_dir=args.out, data_dir=args.data_dir, resume=args.resume)
+    check_output_dir(args.out, OUTPUT_FILES, what="--out")
+    try:
+        result = train_autoencoder(cfg, out_dir=args.out, data_dir=args.data_dir, resume=args.resume,
+                                   force=args.force)
+    except KeyboardInterrupt:
+        checkpoint = Path(args.out) / CHECKPOINT_FILE
+        if checkpoint.is_file():
+            print(f"spikesynth train: the checkpoint {checkpoint} is kept; continue with the same command and "
+                  f"--resume", file=sys.stderr)
+        raise
     summary = {"out": args.out, "train_seconds": round(result.metrics["train_seconds"], 2),
                "test": result.metrics.get("test")}
     print(json.dumps(summary))
@@ -111,14 +126,20 @@ def configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="the first N images only")
     p.add_argument("--seed", type=int, default=0, help="seed of the input spikes (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--plot", default=None, metavar="PNG", help="write a reconstruction grid (inputs over outputs)")
+    p.add_argument("--plot", default=None, metavar="FILE",
+                   help="write a reconstruction grid (inputs over outputs): .png, .pdf or .svg")
     p.add_argument("--data-dir", default=None, help="dataset folder (default $SPIKESYNTH_DATA)")
     p.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N] (default cpu)")
 
 
 def run_evaluate(args) -> int:
+    from models.files import PLOT_FORMATS, check_output_file
     from training.evaluate import evaluate_file
+    from training.settings import check_device
 
+    check_device(args.device)
+    if args.plot:
+        check_output_file(args.plot, "--plot", PLOT_FORMATS)
     metrics, kind, images, outputs = evaluate_file(args.model, args.dataset, args.split, args.data_dir,
                                                    args.limit, args.seed, device=args.device, progress=not args.json)
     report = {"model": str(args.model), "dataset": args.dataset, "split": args.split, "kind": kind, **metrics}

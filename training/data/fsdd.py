@@ -7,6 +7,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from scipy.io import wavfile
@@ -30,14 +31,26 @@ class Clip:
     path: Path
 
 
-def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+def read_wav(path: str | os.PathLike, max_frames: int | Callable[[int], int] | None = None) -> tuple[np.ndarray, int]:
     """Read a WAV file with scipy. Returns float32 audio in [-1, 1] (``[n]`` or
-    ``[n, channels]``) and the sample rate in Hz; ValueError naming the file if unreadable."""
+    ``[n, channels]``) and the sample rate in Hz; ValueError naming the file if unreadable.
+
+    max_frames: read only the first frames, this many (an int, or a function of the sample rate
+    in Hz giving it): the file is memory-mapped and only those frames are read and converted,
+    so memory does not grow with the file's length (None: the whole file)."""
     path = Path(path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", wavfile.WavFileWarning)
-            rate, data = wavfile.read(path)
+            if max_frames is None:
+                rate, data = wavfile.read(path)
+            else:
+                try:
+                    rate, data = wavfile.read(path, mmap=True)
+                except ValueError:   # a format scipy cannot map (e.g. 24-bit) or a short file: read it
+                    rate, data = wavfile.read(path)
+                limit = max_frames(rate) if callable(max_frames) else max_frames
+                data = np.array(data[:max(int(limit), 0)])
     except (ValueError, OSError, EOFError, struct.error) as exc:
         raise ValueError(f"{path}: unreadable WAV file ({exc})") from None
     for w in caught:
@@ -57,6 +70,22 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     else:
         audio = data.astype(np.float32)
     return audio, int(rate)
+
+
+def check_clip(audio, sample_rate, name: str = "audio") -> None:
+    """ValueError naming ``name`` unless ``audio`` is a clip the audio front end can use:
+    ``[n]`` or ``[n, channels]`` with at least one sample, all finite, and ``sample_rate`` a
+    positive integer (Hz). ``training.audio.features`` and ``spikesynth data info`` both check
+    clips with it."""
+    x = np.asarray(audio)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"{name}: audio must be [n_samples] or [n_samples, channels], got {list(x.shape)}")
+    if x.size == 0:
+        raise ValueError(f"{name}: the clip is empty (0 samples)")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name}: the clip contains NaN or infinite samples")
+    if not (isinstance(sample_rate, (int, np.integer)) and not isinstance(sample_rate, bool) and sample_rate > 0):
+        raise ValueError(f"{name}: sample_rate must be a positive integer in Hz, got {sample_rate!r}")
 
 
 def locate_fsdd(data_dir: str | os.PathLike | None = None) -> tuple[str, Path] | None:

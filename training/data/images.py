@@ -90,16 +90,30 @@ def load_images(name: str, split: str, data_dir: str | os.PathLike | None = None
         found = locate_images(name, split, data_dir)
     if found is None:
         raise FileNotFoundError(missing_message(name, split, data_dir))
-    images = read_idx(found.images, 3)
-    labels = read_idx(found.labels, 1).astype(np.int64)
-    if images.shape[1:] != (28, 28):
-        raise ValueError(f"{found.images}: images are {images.shape[1:]}, expected 28 x 28")
-    if len(images) != len(labels):
-        raise ValueError(f"{found.images} has {len(images)} images but {found.labels} has {len(labels)} labels")
-    if labels.size and labels.max() > 9:
-        raise ValueError(f"{found.labels}: labels must be 0-9, found {int(labels.max())}")
+    images, labels = read_image_files(found)
     if as_float:
         images = images.astype(np.float32) / 255.0
+    return images, labels
+
+
+def check_image_dims(image_dims, label_dims, files: ImageFiles) -> None:
+    """ValueError naming the file unless the images are ``[n, 28, 28]`` and the labels ``[n]``;
+    the dimensions come from the arrays or from the IDX headers alone (``idx_dims``)."""
+    if tuple(image_dims[1:]) != (28, 28):
+        raise ValueError(f"{files.images}: images are {tuple(image_dims[1:])}, expected 28 x 28")
+    if image_dims[0] != label_dims[0]:
+        raise ValueError(f"{files.images} has {image_dims[0]} images but {files.labels} has {label_dims[0]} labels")
+
+
+def read_image_files(files: ImageFiles) -> tuple[np.ndarray, np.ndarray]:
+    """Read one split's two IDX files with every check ``load_images`` makes (IDX format and
+    length, ``check_image_dims``, labels 0-9): uint8 images ``[N, 28, 28]``, int64 labels ``[N]``.
+    ValueError naming the file otherwise."""
+    images = read_idx(files.images, 3)
+    labels = read_idx(files.labels, 1).astype(np.int64)
+    check_image_dims(images.shape, labels.shape, files)
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"{files.labels}: labels must be 0-9, found {int(labels.max())}")
     return images, labels
 
 
