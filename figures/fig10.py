@@ -4,6 +4,7 @@ AC-ANN with its hidden state quantised to 2^Th levels."""
 
 from __future__ import annotations
 
+from .audio import experiments as audio_experiments
 from .audio import SNN_THS, audio_results, autoencoder_configs, pick
 
 NAME = "fig10"
@@ -11,6 +12,7 @@ TITLE = "Audiocoder on Dataset A: hidden-state duration Th (SNN) against quantis
 
 
 configs = autoencoder_configs  # the autoencoders the audio experiment builds on
+experiments = audio_experiments  # the audio experiment itself, run after them (runner.plan)
 
 
 def make(ctx) -> dict:

@@ -3,6 +3,7 @@ and images synthesized from 5 test clips per digit."""
 
 from __future__ import annotations
 
+from .audio import experiments as audio_experiments
 from .audio import audio_results, autoencoder_configs, pick
 
 NAME = "fig9"
@@ -10,6 +11,7 @@ TITLE = "Audio to image (FSDD -> MNIST), AC-SNN with Th = 10: Dataset A (one ima
 
 
 configs = autoencoder_configs  # the autoencoders the audio experiment builds on
+experiments = audio_experiments  # the audio experiment itself, run after them (runner.plan)
 
 
 def make(ctx) -> dict:

@@ -136,11 +136,12 @@ def is_cached(ctx: Context, cfg) -> bool:
     return finished(ctx.model_dir(_cache_key(cfg)))
 
 
-def trained_autoencoder(ctx: Context, cfg) -> dict:
+def trained_autoencoder(ctx: Context, cfg, progress: bool = True) -> dict:
     """Train (or reuse from the cache) the autoencoder of ``cfg``; evaluate it on the first
     ``test_limit`` training and test images. Returns ``{"history", "metrics", "train", "test",
     "model"}``: per-batch history lists, the trainer's metrics.json, the train/test metrics
-    dicts (``pixel_mse``, ``spike_mse``, ``n``) and the model file's path."""
+    dicts (``pixel_mse``, ``spike_mse``, ``n``) and the model file's path. progress: show the
+    training's progress bars."""
     import torch
 
     from training.autoencoder import CHECKPOINT_FILE, EVAL_SEED, MODEL_FILE, train_autoencoder
@@ -156,7 +157,7 @@ def trained_autoencoder(ctx: Context, cfg) -> dict:
 
     def compute() -> dict:
         result = train_autoencoder(cfg, out_dir=directory, data_dir=ctx.data_dir,
-                                   resume=(directory / CHECKPOINT_FILE).is_file())
+                                   resume=(directory / CHECKPOINT_FILE).is_file(), progress=progress)
         train_images, _ = load_images(cfg.dataset, "train", ctx.data_dir, as_float=True)
         train_images = torch.from_numpy(train_images[:ctx.settings["test_limit"]])
         kind = "ann" if cfg.is_ann else "snn"
@@ -236,11 +237,54 @@ def training_and_test_figure(ctx: Context, name: str, title: str, runs: dict, co
 
 
 def plan(ctx, modules) -> list:
-    """The distinct autoencoder trainings the figures need that are not cached yet."""
+    """What the figures need that the cache lacks, each once, in the order to compute it: the
+    autoencoder trainings (``TrainConfig`` s, from each module's ``configs(ctx)``), then the
+    experiments built on them (from each module's ``experiments(ctx)``, e.g.
+    ``figures.audio.AudioExperiment``: it has ``needs``, the configs it builds on, ``run(ctx,
+    progress)``, ``is_cached(ctx)`` and ``estimate_seconds()``). ``run_item`` computes one."""
     todo, seen = [], set()
     for module in modules:
         for cfg in getattr(module, "configs", lambda ctx: [])(ctx):
             if cfg not in seen and not is_cached(ctx, cfg):
                 seen.add(cfg)
                 todo.append(cfg)
+    for module in modules:
+        for experiment in getattr(module, "experiments", lambda ctx: [])(ctx):
+            if experiment not in seen and not experiment.is_cached(ctx):
+                seen.add(experiment)
+                todo.append(experiment)
     return todo
+
+
+def is_experiment(item) -> bool:
+    """Whether a ``plan`` item is an experiment (else it is an autoencoder's ``TrainConfig``)."""
+    return hasattr(item, "needs")
+
+
+def item_cached(ctx: Context, item) -> bool:
+    """Whether a ``plan`` item is finished in the cache."""
+    return item.is_cached(ctx) if is_experiment(item) else is_cached(ctx, item)
+
+
+def run_item(ctx: Context, item, progress: bool = True) -> str:
+    """Compute one ``plan`` item into the cache (nothing if it is there already): train an
+    autoencoder or run an experiment. Returns a one-line description of it."""
+    if is_experiment(item):
+        item.run(ctx, progress=progress)
+    else:
+        trained_autoencoder(ctx, item, progress=progress)
+    return describe(item)
+
+
+def item_seconds(item) -> float:
+    """The estimated seconds of one ``plan`` item (``estimate_seconds`` for an autoencoder)."""
+    return item.estimate_seconds() if is_experiment(item) else estimate_seconds(item)
+
+
+def describe(item) -> str:
+    """A short name of a ``plan`` item, for progress and error messages."""
+    if is_experiment(item):
+        return item.label
+    extra = [f"{k}={v}" for k, v in (("hidden", item.hidden), ("steps", item.steps), ("alpha", item.alpha))]
+    extra += [] if item.mask else ["mask=False"]
+    return f"{item.dataset} {item.trainer} " + " ".join(extra)

@@ -3,6 +3,7 @@ audio-to-image models on Datasets A and B, as Markdown and CSV (plus a rendered 
 
 from __future__ import annotations
 
+from .audio import experiments as audio_experiments
 from .audio import audio_results, autoencoder_configs, pick
 from .runner import FASHION_ANN, autoencoder_config, trained_autoencoder
 
@@ -23,6 +24,9 @@ def _autoencoders(ctx) -> dict:
 
 def configs(ctx) -> list:
     return list(_autoencoders(ctx).values()) + autoencoder_configs(ctx)
+
+
+experiments = audio_experiments  # the audio experiment itself, run after its autoencoders (runner.plan)
 
 
 def make(ctx) -> dict:

@@ -1,4 +1,4 @@
-"""``spikesynth figures [NAME ...|all] [--quick] [--out DIR]``."""
+"""``spikesynth figures [NAME ...|all] [--quick] [--out DIR] [--workers N | --scheduler ADDRESS]``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ def configure_figures(parser) -> None:
                              "audio_train, audio_test (an integer, or none for all), e.g. --set fsdd_epochs=5")
     parser.add_argument("--seed", type=int, default=1,
                         help="seed of weights, spikes and shuffling (default 1, as the official code)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="train the models and run the audio experiment as Dask tasks on N local worker "
+                             "processes (needs dask[distributed]; default: one after the other in this process)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="send those tasks to the workers of a running Dask scheduler instead, e.g. "
+                             "tcp://host:8786 (every worker must see the --cache folder under the same path)")
+    parser.add_argument("--threads", type=int, default=1, metavar="K",
+                        help="torch threads of every training and figure, serial or on workers (default 1: "
+                             "the same arithmetic wherever a task runs)")
 
 
 def parse_sizes(items: list[str]) -> dict:
@@ -45,17 +54,20 @@ def parse_sizes(items: list[str]) -> dict:
 
 
 def run_figures(args) -> int:
-    from tqdm import tqdm
-
     from figures import style
-    from figures import runner
-    from figures.runner import Context, estimate_seconds, plan
+    from figures.runner import Context
     from models.files import check_output_dir
+    from training.sweeps import SweepError, check_options, require_distributed, torch_threads
 
     names = FIGURES if "all" in args.names else args.names
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; choose from {FIGURES} or all")
+    check_options(args.workers, args.scheduler)
+    if args.threads < 1:
+        raise ValueError(f"--threads must be a positive integer, got {args.threads}")
+    if args.workers is not None or args.scheduler is not None:
+        require_distributed()
     ctx = Context(out=Path(args.out), quick=args.quick, data_dir=args.data_dir, seed=args.seed,
                   sizes=parse_sizes(args.sizes))
     if args.cache:
@@ -65,17 +77,38 @@ def run_figures(args) -> int:
     check_output_dir(ctx.cache, what="--cache")
     style.apply()
     modules = [importlib.import_module(f"figures.{name}") for name in names]
+    with torch_threads(args.threads):
+        try:
+            _make(args, ctx, names, modules)
+        except SweepError as exc:
+            print(f"spikesynth figures: error: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _make(args, ctx, names, modules) -> None:
+    """The plan (serial, or as Dask tasks), then every figure drawn here from the cache."""
+    from tqdm import tqdm
+
+    from figures.runner import is_experiment, item_seconds, plan, run_item
+
     todo = plan(ctx, modules)
-    estimate = sum(estimate_seconds(cfg) for cfg in todo)
-    print(f"{len(names)} figure(s); {len(todo)} model(s) to train (cache: {ctx.cache}); "
-          f"estimated training time {estimate / 60:.1f} min", file=sys.stderr)
+    estimate = sum(item_seconds(item) for item in todo)
+    experiments = sum(map(is_experiment, todo))
+    print(f"{len(names)} figure(s); {len(todo) - experiments} model(s) to train"
+          + (f" and {experiments} audio experiment(s) to run" if experiments else "")
+          + f" (cache: {ctx.cache}); estimated training time {estimate / 60:.1f} min", file=sys.stderr)
     start = time.perf_counter()
-    for cfg in tqdm(todo, desc="models", unit="model", disable=not todo):
-        runner.trained_autoencoder(ctx, cfg)
+    if args.workers is not None or args.scheduler is not None:
+        from figures.parallel import run_plan
+
+        run_plan(ctx, modules, args.workers, args.scheduler, threads=args.threads, items=todo)
+    else:
+        for item in tqdm(todo, desc="models", unit="model", disable=not todo):
+            run_item(ctx, item)
     for name, module in zip(names, modules):
         t0 = time.perf_counter()
         print(f"[{name}] {module.TITLE}", file=sys.stderr)
         module.make(ctx)
         print(f"[{name}] done in {time.perf_counter() - t0:.1f} s -> {ctx.out}/{name}.png", file=sys.stderr)
     print(f"all done in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
-    return 0
