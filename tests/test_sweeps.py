@@ -155,6 +155,14 @@ def test_an_experiment_runs_after_the_autoencoders_it_needs(client, ctx):
     assert plan(ctx, [dask_helpers]) == [] and (ctx.cache / dask_helpers.STARTED).is_file()
 
 
+def test_an_existing_scheduler_runs_the_plan(client, ctx, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    ctx = replace(ctx, cache=Path("cache"))   # relative: sent to the workers as an absolute path
+    items = parallel.run_plan(ctx, [dask_helpers], scheduler=client.scheduler.address, progress=False)
+    assert len(items) == 3 and plan(ctx, [dask_helpers]) == []
+    assert client.run(lambda: 1)   # the cluster is not closed by the run that used it
+
+
 def test_a_failing_task_fails_the_sweep_naming_it_and_the_ones_waiting(client, ctx):
     tasks = parallel.plan_tasks(ctx, [dask_helpers])
     tasks[0] = replace(tasks[0], args=(replace(ctx, data_dir=str(ctx.cache / "no-such-folder")), tasks[0].args[1]))
