@@ -10,10 +10,11 @@ from .runner import Context, autoencoder_config, finished, is_cached, trained_au
 SNN_THS = {"A": (15, 10, 5, 2, 1), "B": (15, 10)}
 # FSDD's standard split: 2,700 training and 300 test clips
 _FSDD_CLIPS = {"train": 2700, "test": 300}
-# the estimate, measured on a 2-core machine (docs/benchmarks.md, Audio): an AC-SNN batch of the cpu
-# preset 0.36 s at load ~1 (rounded up for a machine with other work), an AC-ANN batch about 25 s
-# / (54 batches x 20 epochs); the front end per clip and the MNIST classifier (trained once) roughly
-_SNN_BATCH_S, _ANN_BATCH_S, _CLIP_S, _CLASSIFIER_S = 0.6, 0.03, 0.05, 60.0
+# the estimate's seconds, measured on a 2-core machine with other work: an AC-SNN batch of the cpu preset
+# 0.2 s (figures all --quick: 20 batches in 4.3 s, load ~4) to 0.36 s (docs/benchmarks.md, Audio); an
+# AC-ANN batch 0.01 s (quick) to 0.023 s (about 25 s for 20 epochs of 54 batches); the front end
+# 11 s for 600 clips; the MNIST classifier, trained once into the user cache, 7 s
+_SNN_BATCH_S, _ANN_BATCH_S, _CLIP_S, _CLASSIFIER_S = 0.3, 0.02, 0.02, 10.0
 
 
 def autoencoder_configs(ctx: Context) -> list:
