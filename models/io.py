@@ -1,8 +1,10 @@
 """Model files: spec + weights in safetensors, loaded without executing code.
 
 A model file holds tensors ``W0, W1, ...`` (``[post, pre]``, as the spec's
-``weight_shapes``) and string metadata: ``format`` (``spikesynth-model``),
-``kind`` (``snn`` or ``ann``), ``spec`` (the spec's JSON) and ``extra`` (JSON).
+``weight_shapes``), when the spec has ``bias`` also ``b0, b1, ...`` (``[post]``), and
+string metadata: ``format`` (``spikesynth-model``), ``kind`` (``snn`` or ``ann``),
+``spec`` (the spec's JSON) and ``extra`` (JSON). Files written before spec version 2
+(no biases, a version-1 spec) still load.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ FORMAT = "spikesynth-model"
 
 
 def save_model(path: str | os.PathLike, spec: NetworkSpec, weights: list[torch.Tensor], kind: str = "snn",
-               extra: dict | None = None) -> Path:
-    """Write spec + weights (``[post, pre]`` each) to a safetensors file, atomically."""
+               extra: dict | None = None, biases: list[torch.Tensor] | None = None) -> Path:
+    """Write spec + weights (``[post, pre]`` each) and, when the spec has ``bias``, the
+    biases (``[post]`` each, required then) to a safetensors file, atomically."""
     check_weights(spec, weights, source="weights to save")
+    check_biases(spec, biases, source="biases to save")
     tensors = {f"W{i}": torch.as_tensor(w).detach().cpu().contiguous() for i, w in enumerate(weights)}
+    tensors.update({f"b{i}": torch.as_tensor(b).detach().cpu().contiguous() for i, b in enumerate(biases or [])})
     meta = {"format": FORMAT, "kind": kind, "spec": spec.to_json(), "extra": json.dumps(extra or {})}
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=meta)
@@ -45,6 +50,25 @@ def check_weights(spec: NetworkSpec, weights: list[torch.Tensor], source: str) -
             raise ValueError(f"{source}: W{i} contains NaN or infinite values")
 
 
+def check_biases(spec: NetworkSpec, biases: list[torch.Tensor] | None, source: str) -> None:
+    """Raise ValueError unless ``biases`` is None for a spec without ``bias``, or one finite
+    ``[post]`` tensor per layer for a spec with it."""
+    if not spec.bias:
+        if biases is not None:
+            raise ValueError(f"{source}: biases given but the spec has bias=false")
+        return
+    shapes = spec.bias_shapes()
+    if not isinstance(biases, (list, tuple)) or len(biases) != len(shapes):
+        got = f"{len(biases)} biases" if isinstance(biases, (list, tuple)) else repr(type(biases).__name__)
+        raise ValueError(f"{source}: the spec has bias=true, so biases must list {len(shapes)} vectors "
+                         f"(one [post] per layer), got {got}")
+    for i, (b, shape) in enumerate(zip(biases, shapes)):
+        if tuple(b.shape) != shape:
+            raise ValueError(f"{source}: b{i} has shape {list(b.shape)} but spec {list(spec.sizes)} needs {list(shape)}")
+        if not bool(torch.isfinite(torch.as_tensor(b)).all()):
+            raise ValueError(f"{source}: b{i} contains NaN or infinite values")
+
+
 def read_safetensors(path: str | os.PathLike, what: str) -> tuple[dict, dict]:
     """Read a safetensors file without executing code: ``(tensors, string metadata)``.
     FileNotFoundError if it is missing, ValueError (naming ``what`` and the file) if unreadable."""
@@ -62,7 +86,8 @@ def read_safetensors(path: str | os.PathLike, what: str) -> tuple[dict, dict]:
 
 def load_model(path: str | os.PathLike, kind: str | None = None):
     """Read a model file. Returns ``(spec, weights, meta)``; ``weights`` is a list
-    of ``[post, pre]`` tensors, ``meta`` has ``kind`` and ``extra``. Raises
+    of ``[post, pre]`` tensors, ``meta`` has ``kind``, ``extra`` and ``biases`` (a list of
+    ``[post]`` tensors when the spec has ``bias``, else None). Raises
     ValueError for a file that is not a spikesynth model or disagrees with its spec."""
     path = Path(path)
     tensors, meta = read_safetensors(path, "model file")
@@ -72,8 +97,12 @@ def load_model(path: str | os.PathLike, kind: str | None = None):
         raise ValueError(f"{path}: holds a {meta.get('kind')!r} model, expected {kind!r}")
     spec = NetworkSpec.from_json(meta.get("spec", ""))
     names = [f"W{i}" for i in range(spec.n_layers)]
-    if set(tensors) != set(names):
-        raise ValueError(f"{path}: holds tensors {sorted(tensors)}, the spec's {spec.n_layers} layers need {names}")
+    bias_names = [f"b{i}" for i in range(spec.n_layers)] if spec.bias else []
+    if set(tensors) != set(names + bias_names):
+        raise ValueError(f"{path}: holds tensors {sorted(tensors)}, the spec's {spec.n_layers} layers "
+                         f"need {names + bias_names}")
     weights = [tensors[n] for n in names]
     check_weights(spec, weights, source=str(path))
-    return spec, weights, {"kind": meta.get("kind"), "extra": json.loads(meta.get("extra", "{}"))}
+    biases = [tensors[n] for n in bias_names] if spec.bias else None
+    check_biases(spec, biases, source=str(path))
+    return spec, weights, {"kind": meta.get("kind"), "extra": json.loads(meta.get("extra", "{}")), "biases": biases}

@@ -124,6 +124,17 @@ class BatchStats:
     error_density: float
 
 
+def check_paper_neuron(neuron: NeuronSpec, trainer: str) -> None:
+    """Raise ValueError unless ``neuron`` is a ``NeuronSpec`` with the paper's update rule
+    (``NeuronSpec.is_paper``: threshold test ``>=``, reset to zero in the same step), the only
+    one the trainers implement; ``trainer`` names the trainer in the message."""
+    _check(isinstance(neuron, NeuronSpec), f"{trainer}: neuron must be a NeuronSpec, got {type(neuron).__name__}")
+    for name, paper in (("threshold_test", ">="), ("reset", "zero"), ("reset_timing", "same")):
+        _check(getattr(neuron, name) == paper,
+               f"{trainer} trains the paper's neuron only ({name} {paper!r}); this spec has "
+               f"{name} {getattr(neuron, name)!r}")
+
+
 def check_weights_chain(weights: list[torch.Tensor]) -> list[int]:
     """Raise ValueError unless ``weights`` are 2-D floating ``[post, pre]`` matrices on one
     device and dtype whose sizes chain (``W_l`` has ``pre == post`` of ``W_{l-1}``), finite.
@@ -172,7 +183,8 @@ def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_
 
 
 def _online_loop(weights, input_spikes, target_spikes, neuron, cfg, on_step) -> BatchStats:
-    """``online_pass`` on an already validated batch."""
+    """``online_pass`` on an already validated batch (the neuron is checked here)."""
+    check_paper_neuron(neuron, "the online rule")
     sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
     device, dtype = weights[0].device, weights[0].dtype
     x = input_spikes.to(device=device, dtype=dtype)
