@@ -6,7 +6,7 @@ import json
 
 from training.defaults import IMAGE_DATASETS
 
-from .brian_snn import BACKENDS
+from .brian_snn import TARGETS
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
@@ -16,7 +16,7 @@ def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
     parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson input spikes")
-    parser.add_argument("--device", default=device_default, choices=BACKENDS,
+    parser.add_argument("--device", default=device_default, choices=TARGETS,
                         help="Brian2 code generation: numpy/cython (runtime) or cpp_standalone")
     parser.add_argument("--weight-bits", type=int, default=None,
                         help="run the fixed-point (hardware-style) network with this many weight bits (2-16)")
@@ -30,8 +30,8 @@ def _load(args):
     from .io import load_model
     from .simulate import build_model
 
-    spec, weights, _ = load_model(args.model, kind="snn")
-    model = build_model(spec, weights, args.weight_bits)
+    spec, weights, meta = load_model(args.model, kind="snn")
+    model = build_model(spec, weights, args.weight_bits, meta["biases"])
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
     images, _ = load_images(args.dataset, args.split, args.data_dir, as_float=True)
@@ -75,12 +75,12 @@ def run_compare(args) -> int:
     from .compare import compare_recordings, plot_comparison
     from .brian_snn import run_brian
     from .quantized import QuantizedNetwork
-    from .simulate import encode_images
+    from .simulate import brian_args, encode_images
 
     model, images = _load(args)
     spikes = encode_images(images, model.spec, args.seed)
     ref = model.forward(spikes)
-    rec = run_brian(model, spikes, backend=args.device, record_v=True)
+    rec = run_brian(**brian_args(model), input_spikes=spikes, target=args.device, record_v=True)
     rows = compare_recordings(ref, rec)
     if args.plot:
         v_th = model.thresholds[-1] if isinstance(model, QuantizedNetwork) else model.spec.neuron.v_th

@@ -64,7 +64,8 @@ def check_biases(spec: NetworkSpec, biases: list[torch.Tensor] | None, source: s
                          f"(one [post] per layer), got {got}")
     for i, (b, shape) in enumerate(zip(biases, shapes)):
         if tuple(b.shape) != shape:
-            raise ValueError(f"{source}: b{i} has shape {list(b.shape)} but spec {list(spec.sizes)} needs {list(shape)}")
+            raise ValueError(f"{source}: b{i} has shape {list(b.shape)} but spec {list(spec.sizes)} "
+                             f"needs {list(shape)}")
         if not bool(torch.isfinite(torch.as_tensor(b)).all()):
             raise ValueError(f"{source}: b{i} contains NaN or infinite values")
 
