@@ -24,6 +24,10 @@ Brian2's default schedule (``schedule='brian2-default'``) delays each layer by o
 The fixed-point mode runs a ``models.quantized.QuantizedNetwork``'s integer
 arithmetic (leak as a ``run_regularly`` fixed-point multiply, saturation) instead; it
 supports every update rule of the spec.
+
+cpp_standalone builds are guarded by a file lock per build folder (and one for the
+precompiled header), and every run reads its results from a folder of its own, so
+processes sharing a cache give the results they would give one after another.
 """
 
 from __future__ import annotations
@@ -32,13 +36,16 @@ import contextlib
 import gc
 import hashlib
 import os
+import shutil
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
 from encoders.brian import SpikeBatch
@@ -190,7 +197,8 @@ def cache_dir() -> Path:
 def _precompiled_header(compile_args: list[str]) -> Path:
     """``STD_HEADERS`` as one header ``std.h``, precompiled (``std.h.gch``) with ``compile_args``
     by make's compiler (``$CXX``, default g++) under ``cache_dir() / "pch"``, built once (a few
-    seconds). Force-included (``-include``) in every file of a cpp_standalone project, it is
+    seconds) under a file lock, so that concurrent processes build it once and none reads a
+    half-written one. Force-included (``-include``) in every file of a cpp_standalone project, it is
     loaded instead of the headers being parsed again in each of the ~25 files: a code object
     compiles in about 0.3 s instead of 1 s. The generated machine code is the same. Returns the
     header's path."""
@@ -200,14 +208,17 @@ def _precompiled_header(compile_args: list[str]) -> Path:
     key = hashlib.sha1(repr((compiler, version, compile_args, text)).encode()).hexdigest()[:12]
     header = cache_dir() / "pch" / key / "std.h"
     precompiled = header.with_name("std.h.gch")
-    if not precompiled.exists():
-        header.parent.mkdir(parents=True, exist_ok=True)
-        partial = header.with_name(f"std.h.{os.getpid()}")
-        if not header.exists():  # never rewritten: every object file of a build depends on it
-            partial.write_text(text)
-            os.replace(partial, header)
-        subprocess.run([compiler, "-x", "c++-header", *compile_args, str(header), "-o", str(partial)], check=True)
-        os.replace(partial, precompiled)
+    if precompiled.exists():
+        return header
+    header.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(header.with_name("build.lock"))):
+        if not precompiled.exists():
+            partial = header.with_name(f"std.h.{os.getpid()}")
+            if not header.exists():  # never rewritten: every object file of a build depends on it
+                partial.write_text(text)
+                os.replace(partial, header)
+            subprocess.run([compiler, "-x", "c++-header", *compile_args, str(header), "-o", str(partial)], check=True)
+            os.replace(partial, precompiled)
     return header
 
 
@@ -321,28 +332,43 @@ def _run_runtime(b2, target, neuron, layers, spikes: SpikeBatch, record_v, sched
 
 def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v, schedule, progress):
     """cpp_standalone: one build folder per network structure in the user cache (make recompiles
-    only the files whose generated code changed), all images in one run."""
+    only the files whose generated code changed), all images in one run. Code generation,
+    compilation and the run hold the folder's file lock; the results go to a folder of this run's
+    own, read after the lock is released and then removed."""
     neuron, steps, batch, dt = spec.neuron, spikes.steps, spikes.batch, spikes.dt
     kind = "fixed" if layers[0].leak is not None else "float"
     structure = (tuple(spec.sizes), record_v, schedule, kind)
     if not (neuron.is_paper and not spec.bias):  # the paper's neuron keeps its earlier key (and warm builds)
         structure += (neuron.threshold_test, neuron.reset, _pending(neuron), neuron.clip, spec.bias)
     directory = cache_dir() / "standalone" / hashlib.sha1(repr(structure).encode()).hexdigest()[:12]
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    results_name = f"results-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    results = directory / results_name
     bar = tqdm(total=3, desc="brian2 cpp_standalone", disable=not progress)
-    # Objects of an earlier build in this process still hold their names until collected;
-    # new ones would get suffixed names (different files) and force a full recompilation.
-    gc.collect()
-    b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
-    # the device's own flags, unlike the preference's, skip Brian2's per-flag test compile (0.8 s here)
-    b2.get_device().extra_compile_args = [f"-include{_precompiled_header(COMPILE_ARGS)}"]
+    lock = FileLock(str(directory) + ".lock")
     try:
-        bar.set_postfix_str("generating code")
-        objects, _, spike_mons, v_mons = _build(b2, neuron, layers, spikes, batch, record_v, schedule)
-        net = b2.Network(*objects)
-        net.run(batch * steps * dt * b2.second)
-        bar.update()
-        bar.set_postfix_str("compiling and running")
-        b2.device.build(directory=str(directory), compile=True, run=True, clean=False, with_output=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            bar.set_postfix_str("waiting for another process's build in the same folder")
+            lock.acquire()
+        try:
+            # Objects of an earlier build in this process still hold their names until collected;
+            # new ones would get suffixed names (different files) and force a full recompilation.
+            gc.collect()
+            b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
+            # the device's own flags, unlike the preference's, skip Brian2's per-flag test compile (0.8 s here)
+            b2.get_device().extra_compile_args = [f"-include{_precompiled_header(COMPILE_ARGS)}"]
+            bar.set_postfix_str("generating code")
+            objects, _, spike_mons, v_mons = _build(b2, neuron, layers, spikes, batch, record_v, schedule)
+            net = b2.Network(*objects)
+            net.run(batch * steps * dt * b2.second)
+            bar.update()
+            bar.set_postfix_str("compiling and running")
+            b2.device.build(directory=str(directory), results_directory=results_name, compile=True, run=True,
+                            clean=False, with_output=False)
+        finally:
+            lock.release()
         bar.update()
         bar.set_postfix_str("reading results")
         result = [_events(m, dt) for m in spike_mons], [_states(m, steps, batch) for m in v_mons]
@@ -352,6 +378,7 @@ def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v,
         bar.close()
         b2.device.reinit()
         b2.set_device("runtime")
+        shutil.rmtree(results, ignore_errors=True)
 
 
 def run_brian(spec: NetworkSpec, weights: list[torch.Tensor], input_spikes: torch.Tensor, target: str = "cython",
