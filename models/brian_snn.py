@@ -25,6 +25,8 @@ The fixed-point mode runs a ``models.quantized.QuantizedNetwork``'s integer
 arithmetic (leak as a ``run_regularly`` fixed-point multiply, saturation) instead; it
 supports every update rule of the spec.
 
+An interrupted run (Ctrl-C: Brian2 then stops the run early, and a cpp_standalone binary
+stops and exits 0) raises ``KeyboardInterrupt`` instead of returning a truncated recording.
 cpp_standalone builds are guarded by a file lock per build folder (and one for the
 precompiled header), and every run reads its results from a folder of its own, so
 processes sharing a cache give the results they would give one after another.
@@ -35,9 +37,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import io
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -295,6 +301,8 @@ def _events(monitor, dt: float):
 def _states(monitor, steps: int, batch: int) -> np.ndarray:
     """A StateMonitor's ``v`` ``[N, batch*T]`` as ``[T, batch, N]``."""
     v = np.asarray(monitor.v[:], dtype=np.float64)
+    if v.shape[1] != batch * steps:
+        raise RuntimeError(f"{monitor.name} recorded {v.shape[1]} steps, the run has {batch * steps}: incomplete results")
     return np.ascontiguousarray(v.reshape(v.shape[0], batch, steps).transpose(2, 1, 0))
 
 
@@ -315,9 +323,14 @@ def _heap_frozen():
         gc.unfreeze()
 
 
+def _interrupted() -> KeyboardInterrupt:
+    return KeyboardInterrupt("the Brian2 run was interrupted (SIGINT) before its end")
+
+
 def _run_runtime(b2, target, neuron, layers, spikes: SpikeBatch, record_v, schedule, chunk_images, progress):
     """Runtime mode: the images in chunks of ``chunk_images`` (one ``Network.run`` each, so
-    the numpy target's SpikeGeneratorGroup never holds a long spike list)."""
+    the numpy target's SpikeGeneratorGroup never holds a long spike list). A run that
+    stopped before its planned end (Brian2's answer to SIGINT) raises KeyboardInterrupt."""
     b2.prefs.codegen.target = target
     steps, batch, dt = spikes.steps, spikes.batch, spikes.dt
     objects, gen, spike_mons, v_mons = _build(b2, neuron, layers, spikes, min(chunk_images, batch), record_v, schedule)
@@ -327,7 +340,28 @@ def _run_runtime(b2, target, neuron, layers, spikes: SpikeBatch, record_v, sched
         if start:
             spikes.refill(gen, start, stop)
         net.run((stop - start) * steps * dt * b2.second)
+        # (a stopped run leaves the clock's time, an array view, in net.t_; a finished one a float)
+        if int(round(float(np.asarray(net.t_).reshape(-1)[0]) / dt)) != stop * steps:
+            raise _interrupted()
     return [_events(m, dt) for m in spike_mons], [_states(m, steps, batch) for m in v_mons]
+
+
+def _killed_by_sigint(exc: RuntimeError) -> bool:
+    """Whether Brian2's "Project compilation failed (error code: N)" says that make's shell died of
+    SIGINT (``os.system``, which Brian2 runs make with, ignores SIGINT in this process)."""
+    found = re.search(r"compilation failed \(error code: (\d+)\)", str(exc))
+    if not found:
+        return False
+    status = int(found.group(1))
+    return (status & 0x7F) == signal.SIGINT or (status >> 8) == 128 + signal.SIGINT
+
+
+def _completed_fraction(results: Path) -> float | None:
+    """The fraction of its run that a cpp_standalone binary completed (its last_run_info.txt), or None."""
+    try:
+        return float((results / "last_run_info.txt").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v, schedule, progress):
@@ -365,8 +399,22 @@ def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v,
             net.run(batch * steps * dt * b2.second)
             bar.update()
             bar.set_postfix_str("compiling and running")
-            b2.device.build(directory=str(directory), results_directory=results_name, compile=True, run=True,
-                            clean=False, with_output=False)
+            b2.Network._globally_stopped = False  # set by Brian2's SIGINT handler during the binary's run
+            printed = io.StringIO()   # Brian2 prints a failed binary's output: to stderr, not into a --json stdout
+            try:
+                with contextlib.redirect_stdout(printed):
+                    b2.device.build(directory=str(directory), results_directory=results_name, compile=True,
+                                    run=True, clean=False, with_output=False)
+            except RuntimeError as exc:
+                if b2.Network._globally_stopped or _killed_by_sigint(exc):
+                    raise _interrupted() from None
+                sys.stderr.write(printed.getvalue())
+                raise
+            fraction = _completed_fraction(results)
+            if b2.Network._globally_stopped or (fraction is not None and fraction < 1.0):
+                raise _interrupted()
+            if fraction is None:
+                raise RuntimeError(f"the cpp_standalone run wrote no {results / 'last_run_info.txt'}: incomplete results")
         finally:
             lock.release()
         bar.update()
@@ -396,7 +444,8 @@ def run_brian(spec: NetworkSpec, weights: list[torch.Tensor], input_spikes: torc
     or ``cpp_standalone`` (one compiled run, built under ``cache_dir()``).
     record_v: also record the pre-reset membrane potentials (memory ``T * batch * neurons``).
     schedule: ``exact`` (agrees with the mirror) or ``brian2-default`` (Brian2's own order).
-    Bad arguments raise ValueError before anything is simulated.
+    Bad arguments raise ValueError before anything is simulated; an interrupted run
+    (SIGINT) raises KeyboardInterrupt.
     """
     if not isinstance(spec, NetworkSpec):
         raise ValueError(f"spec must be a NetworkSpec, got {type(spec).__name__} (run_brian takes the spec and "

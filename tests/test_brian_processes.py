@@ -1,8 +1,11 @@
 """The Brian2 path under real processes: concurrent cpp_standalone runs sharing one cache give
-the results they give one after another."""
+the results they give one after another, and Ctrl-C (SIGINT to the process group) stops a
+``spikesynth simulate`` with exit status 130 and no result instead of printing a truncated one."""
 
+import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -118,3 +121,133 @@ def test_concurrent_cpp_standalone_runs_on_a_cold_cache_give_the_sequential_resu
     outputs = run_concurrently(tmp_path, jobs, delay)
     for job, out in zip(jobs, outputs):
         assert out == mirror_events(job), job
+
+
+# --- Ctrl-C ----------------------------------------------------------------------------------
+
+def write_idx_sample(folder: Path) -> Path:
+    """The bundled MNIST test sample as IDX files ``folder/mnist/t10k-*`` (a --data-dir)."""
+    from training.data import load_sample
+
+    images, labels = load_sample("test")
+    mnist = folder / "mnist"
+    mnist.mkdir(parents=True)
+    with gzip.open(mnist / "t10k-images-idx3-ubyte.gz", "wb") as f:
+        f.write(b"\x00\x00\x08\x03" + b"".join(int(d).to_bytes(4, "big") for d in images.shape) + images.tobytes())
+    with gzip.open(mnist / "t10k-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(b"\x00\x00\x08\x01" + len(labels).to_bytes(4, "big") + labels.astype(np.uint8).tobytes())
+    return folder
+
+
+def model_file(folder: Path, hidden: int = 100) -> Path:
+    from models.io import save_model
+    from models.spec import NetworkSpec
+    from models.torch_snn import init_weights
+
+    spec = NetworkSpec(sizes=(784, hidden, 784))
+    weights = init_weights(spec, torch.Generator().manual_seed(0), scale=0.3)
+    return save_model(folder / "model.safetensors", spec, weights)
+
+
+def start_cli(argv, cache: Path) -> subprocess.Popen:
+    """``spikesynth ARGV`` in a process group of its own (as a shell starts a foreground job)."""
+    code = "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.Popen([sys.executable, "-c", code, *argv], cwd=ROOT, env=child_env(cache),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def read_until(proc: subprocess.Popen, pattern: bytes) -> bytes:
+    """stderr of ``proc`` up to and including the first ``pattern`` (fails if the process ends first)."""
+    seen = b""
+    while pattern not in seen:
+        chunk = os.read(proc.stderr.fileno(), 4096)
+        assert chunk, f"the process ended before {pattern!r}; stderr: {seen[-3000:]!r}"
+        seen += chunk
+    return seen
+
+
+def assert_interrupted(proc: subprocess.Popen, seen: bytes, command: str) -> None:
+    os.killpg(proc.pid, signal.SIGINT)   # Ctrl-C: the whole foreground process group
+    out, err = proc.communicate(timeout=HANG)
+    err = (seen + err).decode(errors="replace")
+    assert proc.returncode == 130, err[-3000:]
+    assert out == b""
+    assert [line for line in err.splitlines() if "interrupted" in line] == [f"spikesynth {command}: interrupted"]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command, n", [("simulate", 1000), ("compare", 500)])
+def test_ctrl_c_during_a_numpy_run_exits_130_without_a_result(tmp_path, command, n):
+    data, model = write_idx_sample(tmp_path / "data"), model_file(tmp_path)
+    proc = start_cli([command, "--model", str(model), "--n", str(n), "--device", "numpy", "--data-dir", str(data),
+                      "--json"], tmp_path / "cache")
+    chunks = n // 250
+    try:
+        seen = read_until(proc, f"0/{chunks}".encode())
+        start = time.perf_counter()
+        seen += read_until(proc, f"1/{chunks}".encode())
+        # halfway through the second chunk's Network.run, where Brian2 takes SIGINT as "stop the run"
+        time.sleep((time.perf_counter() - start) / 2)
+        assert_interrupted(proc, seen, command)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _group_runs(pgid: int, name: str) -> bool:
+    """Whether a process called ``name`` runs in process group ``pgid``."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if comm == name and int(rest[2]) == pgid:
+            return True
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.0, 1.0], ids=["as-the-binary-starts", "a-second-into-its-run"])
+def test_ctrl_c_during_a_cpp_standalone_run_exits_130_without_a_result(tmp_path, delay):
+    # 1,000 images through 784-1000-784: the binary runs about 3 s here. At its start it dies of
+    # SIGINT (its handler is not installed yet; Brian2 prints its output and raises "Project run
+    # failed"); later it stops the run, writes what it has and exits 0.
+    data, model = write_idx_sample(tmp_path / "data"), model_file(tmp_path, hidden=1000)
+    proc = start_cli(["simulate", "--model", str(model), "--n", "1000", "--device", "cpp_standalone",
+                      "--data-dir", str(data), "--json"], tmp_path / "cache")
+    try:
+        seen = read_until(proc, b"compiling and running")
+        while not _group_runs(proc.pid, "main"):   # the compiled binary simulates
+            assert proc.poll() is None, "simulate ended before its binary ran"
+            time.sleep(0.01)
+        time.sleep(delay)
+        assert proc.poll() is None and _group_runs(proc.pid, "main")
+        assert_interrupted(proc, seen, "simulate")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_an_interrupted_compilation_raises_keyboard_interrupt(tmp_path, monkeypatch):
+    # Brian2 runs make with os.system, which ignores SIGINT in this process: only make's shell
+    # dies of it, and Brian2 says "Project compilation failed (error code: 2)". Stand-in: a
+    # make command whose shell sends itself SIGINT (no compiler runs).
+    import brian2
+
+    import models.brian_snn as brian_snn
+
+    monkeypatch.setenv("SPIKESYNTH_CACHE", str(tmp_path))
+    monkeypatch.setattr(brian_snn, "_precompiled_header", lambda args: tmp_path / "std.h")
+    old = brian2.prefs.devices.cpp_standalone.make_cmd_unix
+    brian2.prefs.devices.cpp_standalone.make_cmd_unix = "kill -INT $$;"
+    try:
+        net = worker_net()
+        with pytest.raises(KeyboardInterrupt):
+            run_brian(net.spec, list(net.weights), job_input(3, 0), target="cpp_standalone", progress=False)
+    finally:
+        brian2.prefs.devices.cpp_standalone.make_cmd_unix = old
+    assert brian2.get_device().__class__.__name__ == "RuntimeDevice"      # back to runtime mode
+    assert brian_snn._killed_by_sigint(RuntimeError("Project compilation failed (error code: 2)."))
+    assert brian_snn._killed_by_sigint(RuntimeError("Project compilation failed (error code: 33280)."))  # exit 130
+    assert not brian_snn._killed_by_sigint(RuntimeError("Project compilation failed (error code: 512)."))
