@@ -81,10 +81,10 @@ class NeuronSpec:
                             ``v = (1 - z) v + z (v - v_th)``                                 (v_leak = v_reset = 0)
     ======================  ===================================================  ==========  =====================
 
-    snntorch with ``reset_delay=False``: r is 1 only when a subtraction left ``m > th`` (an
-    input above ``2 th`` in one step); in that case it tests ``m - th > th`` and adds th back
-    if no spike, which no spec describes; everywhere else (always with ``reset='zero'``) it
-    is the spec given. norse's ``v + a (i - v)`` is ``(1 - a) v + a i`` up to rounding (exact
+    snntorch with ``reset_delay=False``: r is 1 only when a subtraction left ``m > th`` (a
+    pre-reset V above ``2 th``); the next step then subtracts th before its test (a spike where
+    ``beta m + I - th > th``) and adds it back if none, which no spec describes; everywhere else
+    (always with ``reset='zero'``) it is the spec given. norse's ``v + a (i - v)`` is ``(1 - a) v + a i`` up to rounding (exact
     for dyadic values), so a bridge scales norse's input weights by alpha.
     """
 
