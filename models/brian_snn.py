@@ -302,7 +302,8 @@ def _states(monitor, steps: int, batch: int) -> np.ndarray:
     """A StateMonitor's ``v`` ``[N, batch*T]`` as ``[T, batch, N]``."""
     v = np.asarray(monitor.v[:], dtype=np.float64)
     if v.shape[1] != batch * steps:
-        raise RuntimeError(f"{monitor.name} recorded {v.shape[1]} steps, the run has {batch * steps}: incomplete results")
+        raise RuntimeError(f"{monitor.name} recorded {v.shape[1]} steps, the run has {batch * steps}: "
+                           f"incomplete results")
     return np.ascontiguousarray(v.reshape(v.shape[0], batch, steps).transpose(2, 1, 0))
 
 
@@ -379,7 +380,7 @@ def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v,
     results_name = f"results-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     results = directory / results_name
     bar = tqdm(total=3, desc="brian2 cpp_standalone", disable=not progress)
-    lock = FileLock(str(directory) + ".lock")
+    lock, standalone = FileLock(str(directory) + ".lock"), False
     try:
         try:
             lock.acquire(timeout=0)
@@ -391,6 +392,7 @@ def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v,
             # new ones would get suffixed names (different files) and force a full recompilation.
             gc.collect()
             b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
+            standalone = True
             # the device's own flags, unlike the preference's, skip Brian2's per-flag test compile (0.8 s here)
             b2.get_device().extra_compile_args = [f"-include{_precompiled_header(COMPILE_ARGS)}"]
             bar.set_postfix_str("generating code")
@@ -400,7 +402,7 @@ def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v,
             bar.update()
             bar.set_postfix_str("compiling and running")
             b2.Network._globally_stopped = False  # set by Brian2's SIGINT handler during the binary's run
-            printed = io.StringIO()   # Brian2 prints a failed binary's output: to stderr, not into a --json stdout
+            printed = io.StringIO()   # what Brian2 prints of a failed binary: to stderr, never into --json's stdout
             try:
                 with contextlib.redirect_stdout(printed):
                     b2.device.build(directory=str(directory), results_directory=results_name, compile=True,
@@ -414,7 +416,8 @@ def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v,
             if b2.Network._globally_stopped or (fraction is not None and fraction < 1.0):
                 raise _interrupted()
             if fraction is None:
-                raise RuntimeError(f"the cpp_standalone run wrote no {results / 'last_run_info.txt'}: incomplete results")
+                raise RuntimeError(f"the cpp_standalone run wrote no {results / 'last_run_info.txt'}: "
+                                   f"incomplete results")
         finally:
             lock.release()
         bar.update()
@@ -424,8 +427,9 @@ def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v,
         return result
     finally:
         bar.close()
-        b2.device.reinit()
-        b2.set_device("runtime")
+        if standalone:
+            b2.device.reinit()
+            b2.set_device("runtime")
         shutil.rmtree(results, ignore_errors=True)
 
 
