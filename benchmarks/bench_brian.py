@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from models.brian_snn import BACKENDS, run_brian
+from models.brian_snn import TARGETS, run_brian
 from models.io import load_model
 from models.simulate import BATCH, build_model, encode_images, mirror_counts
 from training.data import load_images
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--n", type=int, default=10000, help="images for the mirror and cpp_standalone")
     parser.add_argument("--runtime-n", type=int, default=500, help="images for numpy and cython")
-    parser.add_argument("--targets", nargs="+", default=list(BACKENDS), choices=BACKENDS, help="Brian2 code generation targets")
+    parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS, help="Brian2 code generation targets")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for the mirror (default: torch's)")
     parser.add_argument("--cold", action="store_true",
                         help="build cpp_standalone from scratch in a temporary cache (times a first build)")
@@ -79,7 +79,7 @@ def run(args) -> None:
     print(f"{'mirror float64':>21}: {args.n:6d} images {base:8.2f} s {args.n / base:9.1f} images/s  (baseline)")
     for backend in args.targets:
         n = args.n if backend == "cpp_standalone" else min(args.runtime_n, args.n)
-        rec = run_brian(model, spikes[:, :n], backend=backend, progress=False)
+        rec = run_brian(spec, weights, spikes[:, :n], target=backend, progress=False)
         bad = mismatches(model, spikes[:, :n], rec)
         ratio = (rec.seconds / n) / (base / args.n)
         print(f"{'brian2 ' + backend:>21}: {n:6d} images {rec.seconds:8.2f} s {n / rec.seconds:9.1f} images/s  "

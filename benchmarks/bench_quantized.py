@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from models.brian_snn import BACKENDS, run_brian
+from models.brian_snn import TARGETS, run_brian
 from models.compare import compare_recordings
 from models.io import load_model
-from models.simulate import BITS, bit_sweep, encode_images
+from models.simulate import BITS, bit_sweep, brian_args, encode_images
 from training.data import load_images
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--check", type=int, default=100, help="images checked spike for spike in Brian2")
-    parser.add_argument("--target", default="numpy", choices=BACKENDS, help="Brian2 code generation target")
+    parser.add_argument("--target", default="numpy", choices=TARGETS, help="Brian2 code generation target")
     parser.add_argument("--bits", type=int, nargs="+", default=list(BITS))
     args = parser.parse_args()
 
@@ -41,7 +41,8 @@ def main() -> None:
     print(f"{args.n} {args.dataset} test images, sizes {list(spec.sizes)}, T={spec.steps}")
     print(f"{'weights':>8} {'spike_mse':>10} {'pixel_mse':>10} {'synops/img':>11} {'brian2 mismatches':>18}")
     for name, model, report in bit_sweep(spec, weights, images, args.bits, progress=False):
-        rows = compare_recordings(model.forward(check), run_brian(model, check, backend=args.target, progress=False))
+        brian = run_brian(**brian_args(model), input_spikes=check, target=args.target, progress=False)
+        rows = compare_recordings(model.forward(check), brian)
         print(f"{name:>8} {report['spike_mse']:10.4f} {report['pixel_mse']:10.4f} "
               f"{report['synops_per_image']:11.0f} {str([r['mismatches'] for r in rows]):>18}")
 

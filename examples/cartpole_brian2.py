@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     weights = init_weights(spec, torch.Generator().manual_seed(args.seed), scale=0.5, dtype=torch.float64)
     net = SpikingNetwork(spec, weights, dtype=torch.float64)
     inputs = torch.as_tensor(spikes, dtype=torch.float64)
-    recording = run_brian(net, inputs, backend="numpy", progress=False)
+    recording = run_brian(spec, weights, inputs, target="numpy", progress=False)
     counts = recording.counts(spec.n_layers - 1)                      # [N, 2] output spikes per observation
     mirror = net(inputs)
     for layer in range(spec.n_layers):

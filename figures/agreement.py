@@ -39,7 +39,7 @@ def make(ctx) -> dict:
     start = time.perf_counter()
     mirror = model(spikes)
     mirror_seconds = time.perf_counter() - start
-    brian = run_brian(model, spikes, backend=BACKEND)
+    brian = run_brian(spec, weights, spikes, target=BACKEND)
     rows = compare_recordings(mirror, brian)
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 3.4))
     x = np.arange(len(rows))

@@ -27,7 +27,7 @@ def make(ctx) -> dict:
     rates = torch.tensor(RATES_HZ, dtype=torch.float64) / 1000.0   # as x in [0, 1] at max_rate 1000 Hz
     spikes = poisson(rates[None], STEPS, 1000.0, spec.dt, seed=ctx.seed)   # [T, 1, 3]
     mirror = net(spikes)
-    brian = run_brian(net, spikes, backend="numpy", record_v=True, progress=False)
+    brian = run_brian(spec, list(net.weights), spikes, target="numpy", record_v=True, progress=False)
     rows = compare_recordings(mirror, brian)
     t = np.arange(1, STEPS + 1)
     v_mirror = mirror.v[0][:, 0, 0].numpy()

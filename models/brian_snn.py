@@ -1,41 +1,70 @@
 """The spec's LIF network as Brian2 equations, scheduled to reproduce the mirror exactly.
 
+``run_brian(spec, weights, input_spikes, ...)`` builds the network from the same two
+things as the mirror (``SpikingNetwork(spec, weights)``; with ``fixed_point``,
+``QuantizedNetwork(spec, weights, fixed_point)``), plus the biases when the spec has them.
+
 One ``NeuronGroup`` per layer (``dv/dt = -v/tau`` with ``tau = -dt / log(decay)``,
 ``method='exact'``, so the generated code is ``v = decay * v`` with the spec's own
 float), ``Synapses`` with ``on_pre='v_post += w'`` and no delay, input from a
-``SpikeGeneratorGroup``. Many images run back to back: image k occupies steps
-``[k*T, (k+1)*T)`` and every membrane is reset to 0 at each image boundary.
+``SpikeGeneratorGroup`` filled by ``encoders.brian.SpikeBatch``. Many images run back to
+back: image k occupies steps ``[k*T, (k+1)*T)`` and every membrane (and a pending reset)
+is reset to 0 at each image boundary.
 
 Schedule (``schedule='exact'``): within one step the leak runs first (``groups``);
 then, all in the ``thresholds`` slot and ordered, the generator emits the input
-spikes, layer 1 receives them, is clipped (only where that can change what is observed:
-a finite lower bound, or the upper one when v is recorded), recorded, thresholded; its spikes reach
-layer 2 in the same step, and so on; resets run in ``resets``. Brian2's default
-schedule (``schedule='brian2-default'``) delays each layer by one step instead.
+spikes, layer 1 receives them, adds its bias (``v += b``, when the spec has one), applies a
+pending reset (``v -= pending * v_th``, for ``reset='subtract'`` with ``reset_timing='next'``),
+is clipped (only where that can change what is observed: a finite lower bound, a subtracting
+reset, or the upper bound when v is recorded), recorded, thresholded (``v >= v_th`` or
+``v > v_th``); its spikes reach layer 2 in the same step, and so on; resets run in
+``resets`` (``v = 0``, ``v = v - v_th``, or ``pending = 1`` for a reset at the next step).
+Brian2's default schedule (``schedule='brian2-default'``) delays each layer by one step instead.
 
 The fixed-point mode runs a ``models.quantized.QuantizedNetwork``'s integer
-arithmetic (leak as a ``run_regularly`` fixed-point multiply, saturation) instead.
+arithmetic (leak as a ``run_regularly`` fixed-point multiply, saturation) instead; it
+supports every update rule of the spec.
+
+An interrupted run (Ctrl-C: Brian2 then stops the run early, and a cpp_standalone binary
+stops and exits 0) raises ``KeyboardInterrupt`` instead of returning a truncated recording.
+cpp_standalone builds are guarded by a file lock per build folder (and one for the
+precompiled header), and every run reads its results from a folder of its own, so
+processes sharing a cache give the results they would give one after another.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
+import io
 import os
+import re
+import shutil
+import signal
 import subprocess
+import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from .files import cache_root
-from .quantized import QuantizedNetwork
-from .torch_snn import SpikingNetwork, check_spikes
+from encoders.brian import SpikeBatch
+from encoders.checks import check_choice, check_int
 
-BACKENDS = ("numpy", "cython", "cpp_standalone")
+from .files import cache_root
+from .io import check_biases, check_weights
+from .quantized import FixedPoint, QuantizedNetwork
+from .spec import NetworkSpec, NeuronSpec
+from .torch_snn import check_spikes
+
+#: Brian2 code generation targets (``target``): runtime numpy or cython, or cpp_standalone.
+TARGETS = ("numpy", "cython", "cpp_standalone")
 SCHEDULES = ("exact", "brian2-default")
 
 #: The float LIF neuron: Brian2's exact integrator turns this into ``v = decay * v``.
@@ -44,11 +73,17 @@ tau = -dt/log(decay) : second"""
 #: The fixed-point neuron: integer membrane, leak applied by a run_regularly operation.
 FIXED_EQUATIONS = "v : 1"
 FIXED_LEAK = "v = floor((v * decay + leak_divisor / 2) / leak_divisor)"
-#: The membrane back to 0 at each image boundary, on the step clock: a clock of its own (a
+#: A reset decided at this step and applied at the next (``reset_timing='next'``).
+PENDING_EQUATION = "pending : 1"
+PENDING_RESET = "v = v - pending * v_th\npending = 0"
+#: The layer's bias (``NetworkSpec.bias``), added at every step after the synaptic input.
+BIAS_EQUATION = "b : 1 (constant)"
+BIAS_CURRENT = "v = v + b"
+#: A variable back to 0 at each image boundary, on the step clock: a clock of its own (a
 #: ``run_regularly`` dt) would put the clocks' initialisation into main.cpp in a different
 #: order in every process, and cpp_standalone would recompile it on every run. (A membrane
 #: may become -0.0 here, equal to the mirror's 0.0 in every comparison and sum.)
-IMAGE_RESET = "v = int(t_in_timesteps % {steps} != 0) * v"
+IMAGE_RESET = "{var} = int(t_in_timesteps % {steps} != 0) * {var}"
 #: Compiler flags for cython and cpp_standalone: Brian2's defaults without -ffast-math,
 #: so that the generated C++ does the same IEEE arithmetic as the mirror.
 COMPILE_ARGS = ["-w", "-O3", "-march=native", "-std=c++11"]
@@ -60,31 +95,59 @@ STD_HEADERS = ("algorithm", "cassert", "climits", "cmath", "csignal", "cstdint",
 
 @dataclass(frozen=True)
 class _Layer:
-    """What Brian2 needs to know about one layer (from either mirror)."""
+    """What Brian2 needs to know about one layer (float or fixed point)."""
 
     weights: np.ndarray    # float64 [post, pre]
+    bias: np.ndarray | None  # float64 [post], or None
     equations: str
     leak: str | None       # run_regularly code for the leak, or None (it is in the equations)
-    namespace: dict
+    namespace: dict        # decay, v_th (and leak_divisor in fixed point)
     lower: float           # membrane saturation (may be -inf)
     upper: float           # v_th when clipping, else the register max (may be +inf)
 
 
-def _layers(model) -> list[_Layer]:
-    if isinstance(model, QuantizedNetwork):
-        fmt = model.fmt
-        return [_Layer(q.numpy().astype(np.float64), FIXED_EQUATIONS, FIXED_LEAK,
-                       {"decay": float(model.decay), "leak_divisor": float(model.leak_divisor),
-                        "v_th": float(model.thresholds[i])},
-                       float(fmt.v_min), float(model.upper(i)))
-                for i, q in enumerate(model.weights)]
-    if isinstance(model, SpikingNetwork):
-        neuron = model.spec.neuron
-        upper = neuron.v_th if neuron.clip else np.inf
-        return [_Layer(w.detach().cpu().to(torch.float64).numpy(), LIF_EQUATIONS, None,
-                       {"decay": neuron.decay, "v_th": neuron.v_th}, -np.inf, upper)
-                for w in model.weights]
-    raise ValueError(f"model must be a SpikingNetwork or a QuantizedNetwork, got {type(model).__name__}")
+def _numpy64(tensors) -> list[np.ndarray] | None:
+    return None if tensors is None else [torch.as_tensor(t).detach().cpu().to(torch.float64).numpy() for t in tensors]
+
+
+def _layers(spec: NetworkSpec, weights, fixed_point: FixedPoint | None, biases) -> list[_Layer]:
+    """The layers of spec + weights (+ biases), float or in ``fixed_point`` (checked here)."""
+    if fixed_point is not None:
+        if not isinstance(fixed_point, FixedPoint):
+            raise ValueError(f"fixed_point must be a FixedPoint or None, got {type(fixed_point).__name__}")
+        q = QuantizedNetwork(spec, weights, fixed_point, biases)
+        q_biases = _numpy64(q.biases) or [None] * spec.n_layers
+        return [_Layer(w, b, FIXED_EQUATIONS, FIXED_LEAK,
+                       {"decay": float(q.decay), "leak_divisor": float(q.leak_divisor), "v_th": float(q.thresholds[i])},
+                       float(fixed_point.v_min), float(q.upper(i)))
+                for i, (w, b) in enumerate(zip(_numpy64(q.weights), q_biases))]
+    if not isinstance(weights, (list, tuple)):
+        raise ValueError(f"weights must be a list of [post, pre] tensors, got {type(weights).__name__}")
+    check_weights(spec, weights, source="network weights")
+    check_biases(spec, biases, source="network biases")
+    neuron = spec.neuron
+    upper = neuron.v_th if neuron.clip else np.inf
+    return [_Layer(w, b, LIF_EQUATIONS, None, {"decay": neuron.decay, "v_th": neuron.v_th}, -np.inf, upper)
+            for w, b in zip(_numpy64(weights), _numpy64(biases) or [None] * spec.n_layers)]
+
+
+def _pending(neuron: NeuronSpec) -> bool:
+    """Whether the reset is carried to the next step (only a subtracting one: see ``NeuronSpec``)."""
+    return neuron.reset == "subtract" and neuron.reset_timing == "next"
+
+
+def _needs_saturation(neuron: NeuronSpec, layer: _Layer, record_v: bool) -> bool:
+    """Whether the clip/saturation can change what is observed. Above the upper bound a
+    neuron that resets to 0 fires and is reset whether clipped or not (when the bound itself
+    passes the threshold test), so then only a finite lower bound or the recorded v need it;
+    a subtracting reset keeps what the clip left."""
+    if np.isfinite(layer.lower):
+        return True
+    if not np.isfinite(layer.upper):
+        return False
+    v_th = layer.namespace["v_th"]
+    fires_at_bound = layer.upper >= v_th if neuron.threshold_test == ">=" else layer.upper > v_th
+    return record_v or neuron.reset == "subtract" or not fires_at_bound
 
 
 @dataclass
@@ -140,7 +203,8 @@ def cache_dir() -> Path:
 def _precompiled_header(compile_args: list[str]) -> Path:
     """``STD_HEADERS`` as one header ``std.h``, precompiled (``std.h.gch``) with ``compile_args``
     by make's compiler (``$CXX``, default g++) under ``cache_dir() / "pch"``, built once (a few
-    seconds). Force-included (``-include``) in every file of a cpp_standalone project, it is
+    seconds) under a file lock, so that concurrent processes build it once and none reads a
+    half-written one. Force-included (``-include``) in every file of a cpp_standalone project, it is
     loaded instead of the headers being parsed again in each of the ~25 files: a code object
     compiles in about 0.3 s instead of 1 s. The generated machine code is the same. Returns the
     header's path."""
@@ -150,70 +214,67 @@ def _precompiled_header(compile_args: list[str]) -> Path:
     key = hashlib.sha1(repr((compiler, version, compile_args, text)).encode()).hexdigest()[:12]
     header = cache_dir() / "pch" / key / "std.h"
     precompiled = header.with_name("std.h.gch")
-    if not precompiled.exists():
-        header.parent.mkdir(parents=True, exist_ok=True)
-        partial = header.with_name(f"std.h.{os.getpid()}")
-        if not header.exists():  # never rewritten: every object file of a build depends on it
-            partial.write_text(text)
-            os.replace(partial, header)
-        subprocess.run([compiler, "-x", "c++-header", *compile_args, str(header), "-o", str(partial)], check=True)
-        os.replace(partial, precompiled)
+    if precompiled.exists():
+        return header
+    header.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(header.with_name("build.lock"))):
+        if not precompiled.exists():
+            partial = header.with_name(f"std.h.{os.getpid()}")
+            if not header.exists():  # never rewritten: every object file of a build depends on it
+                partial.write_text(text)
+                os.replace(partial, header)
+            subprocess.run([compiler, "-x", "c++-header", *compile_args, str(header), "-o", str(partial)], check=True)
+            os.replace(partial, precompiled)
     return header
 
 
-def _input_events(spikes: torch.Tensor):
-    """(step, neuron) int64 arrays of 0/1 spikes ``[T, batch, N]`` (already checked), images back
-    to back (``step`` counted from the first image), in time order then neuron order."""
-    steps, batch, n = spikes.shape
-    step, neuron = np.nonzero(spikes.permute(1, 0, 2).reshape(batch * steps, n).numpy())
-    return step.astype(np.int64), neuron.astype(np.int64)
-
-
-def _generator_spikes(b2, events, dt: float, start: int, stop: int):
-    """``(indices, times)`` for the SpikeGeneratorGroup: the ``events`` (see ``_input_events``)
-    with ``start <= step < stop``; times in Brian2 seconds."""
-    step, neuron = events
-    a, b = np.searchsorted(step, [start, stop])
-    return neuron[a:b].astype(np.int32), step[a:b] * dt * b2.second
-
-
-def _build(b2, layers, sizes, steps, dt, indices, times, record_v, schedule):
-    """Create the Brian2 objects; returns (objects, generator, spike monitors, state monitors).
-    The input's spikes are not recorded: the generator emits exactly ``(indices, times)``."""
+def _build(b2, neuron: NeuronSpec, layers: list[_Layer], spikes: SpikeBatch, stop: int, record_v: bool,
+           schedule: str):
+    """Create the Brian2 objects, the generator emitting images ``[0, stop)`` of ``spikes``;
+    returns (objects, generator, spike monitors, state monitors). The input's spikes are not
+    recorded: the generator emits exactly the given spikes."""
     exact = schedule == "exact"
-    clock_dt = dt * b2.second
-    clock = b2.Clock(dt=clock_dt, name="step")
-    gen = b2.SpikeGeneratorGroup(sizes[0], indices, times, clock=clock, sorted=True, name="input")
+    pending = _pending(neuron)
+    threshold = f"v {neuron.threshold_test} v_th"
+    reset = "v = 0" if neuron.reset == "zero" else ("pending = 1" if pending else "v = v - v_th")
+    clock = b2.Clock(dt=spikes.dt * b2.second, name="step")
+    gen = spikes.group(0, stop, clock=clock, name="input")
     gen.when, gen.order = "thresholds", 0
     objects, spike_mons, v_mons, source = [gen], [], [], gen
     for i, layer in enumerate(layers):
-        base = 10 * (i + 1)
-        group = b2.NeuronGroup(sizes[i + 1], layer.equations, threshold="v >= v_th", reset="v = 0",
-                               method="exact" if layer.leak is None else None, namespace=layer.namespace,
-                               clock=clock, name=f"layer{i + 1}")
-        # image boundary: every membrane back to 0 before anything else in the step
-        group.run_regularly(IMAGE_RESET.format(steps=steps), when="start", order=-1, name=f"layer{i + 1}_image_reset")
-        if layer.leak is not None:
-            group.run_regularly(layer.leak, when="groups", name=f"layer{i + 1}_leak")
-        syn = b2.Synapses(source, group, "w : 1", on_pre="v_post += w", clock=clock, name=f"syn{i + 1}")
+        base, name = 10 * (i + 1), f"layer{i + 1}"
+        extra = [PENDING_EQUATION] * pending + [BIAS_EQUATION] * (layer.bias is not None)
+        equations = "\n".join([layer.equations] + extra)
         n_post, n_pre = layer.weights.shape
+        group = b2.NeuronGroup(n_post, equations, threshold=threshold, reset=reset,
+                               method="exact" if layer.leak is None else None, namespace=layer.namespace,
+                               clock=clock, name=name)
+        # image boundary: every membrane (and pending reset) back to 0 before anything else in the step
+        image_reset = "\n".join(IMAGE_RESET.format(var=var, steps=spikes.steps)
+                                for var in ["v"] + ["pending"] * pending)
+        group.run_regularly(image_reset, when="start", order=-1, name=f"{name}_image_reset")
+        if layer.leak is not None:
+            group.run_regularly(layer.leak, when="groups", name=f"{name}_leak")
+        syn = b2.Synapses(source, group, "w : 1", on_pre="v_post += w", clock=clock, name=f"syn{i + 1}")
         syn.connect(i=np.repeat(np.arange(n_pre, dtype=np.int32), n_post),
                     j=np.tile(np.arange(n_post, dtype=np.int32), n_pre))
         syn.w = layer.weights.T.ravel()  # pre-major, as connected
         objects += [group, syn]
-        # Above the threshold the neuron fires and is reset to 0 whether clipped or not
-        # (upper >= v_th), so only a finite lower bound or the recorded v need the saturation.
-        if np.isfinite(layer.lower) or (record_v and np.isfinite(layer.upper)):
-            group.run_regularly(_clip_code(layer), name=f"layer{i + 1}_saturate", **_slot(exact, base + 2))
+        if layer.bias is not None:
+            group.b = layer.bias
+            group.run_regularly(BIAS_CURRENT, name=f"{name}_bias", **_slot(exact, base + 2))
+        if pending:
+            group.run_regularly(PENDING_RESET, name=f"{name}_pending_reset", **_slot(exact, base + 3))
+        if _needs_saturation(neuron, layer, record_v):
+            group.run_regularly(_clip_code(layer), name=f"{name}_saturate", **_slot(exact, base + 4))
         if exact:
             syn.pre.when, syn.pre.order = "thresholds", base + 1
-            group.thresholder["spike"].when, group.thresholder["spike"].order = "thresholds", base + 4
+            group.thresholder["spike"].when, group.thresholder["spike"].order = "thresholds", base + 6
         if record_v:
-            mon = b2.StateMonitor(group, "v", record=True, name=f"layer{i + 1}_v",
-                                  **_slot(exact, base + 3))
+            mon = b2.StateMonitor(group, "v", record=True, name=f"{name}_v", **_slot(exact, base + 5))
             v_mons.append(mon)
             objects.append(mon)
-        mon = b2.SpikeMonitor(group, when="end", name=f"layer{i + 1}_spikes")
+        mon = b2.SpikeMonitor(group, when="end", name=f"{name}_spikes")
         spike_mons.append(mon)
         objects.append(mon)
         source = group
@@ -221,8 +282,8 @@ def _build(b2, layers, sizes, steps, dt, indices, times, record_v, schedule):
 
 
 def _slot(exact: bool, order: int) -> dict:
-    """when/order of the saturation and the v recording of a layer. Under Brian2's default
-    schedule (pathways in 'synapses', after the thresholds) they sit just before the thresholder."""
+    """when/order of the bias, pending reset, saturation and v recording of a layer. Under Brian2's
+    default schedule (pathways in 'synapses', after the thresholds) they sit just before the thresholder."""
     return {"when": "thresholds" if exact else "before_thresholds", "order": order}
 
 
@@ -240,48 +301,125 @@ def _events(monitor, dt: float):
 def _states(monitor, steps: int, batch: int) -> np.ndarray:
     """A StateMonitor's ``v`` ``[N, batch*T]`` as ``[T, batch, N]``."""
     v = np.asarray(monitor.v[:], dtype=np.float64)
+    if v.shape[1] != batch * steps:
+        raise RuntimeError(f"{monitor.name} recorded {v.shape[1]} steps, the run has {batch * steps}: "
+                           f"incomplete results")
     return np.ascontiguousarray(v.reshape(v.shape[0], batch, steps).transpose(2, 1, 0))
 
 
-def _run_runtime(b2, backend, layers, sizes, events, steps, batch, dt, record_v, schedule, chunk_images,
-                 progress):
+@contextlib.contextmanager
+def _heap_frozen():
+    """Brian2 runs a full garbage collection at every ``Network.run`` (0.2-0.4 s each with torch
+    and sympy loaded, so per chunk of a runtime run): collect once, then keep the objects that
+    exist now out of the collector's sight (``gc.freeze``) until the run is over. Nothing changes
+    when the caller has frozen objects itself."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _interrupted() -> KeyboardInterrupt:
+    return KeyboardInterrupt("the Brian2 run was interrupted (SIGINT) before its end")
+
+
+def _run_runtime(b2, target, neuron, layers, spikes: SpikeBatch, record_v, schedule, chunk_images, progress):
     """Runtime mode: the images in chunks of ``chunk_images`` (one ``Network.run`` each, so
-    the numpy target's SpikeGeneratorGroup never holds a long spike list)."""
-    b2.prefs.codegen.target = backend
-    first = min(chunk_images, batch)
-    objects, gen, spike_mons, v_mons = _build(b2, layers, sizes, steps, dt,
-                                              *_generator_spikes(b2, events, dt, 0, first * steps), record_v, schedule)
+    the numpy target's SpikeGeneratorGroup never holds a long spike list). A run that
+    stopped before its planned end (Brian2's answer to SIGINT) raises KeyboardInterrupt."""
+    b2.prefs.codegen.target = target
+    steps, batch, dt = spikes.steps, spikes.batch, spikes.dt
+    objects, gen, spike_mons, v_mons = _build(b2, neuron, layers, spikes, min(chunk_images, batch), record_v, schedule)
     net = b2.Network(*objects)
-    for start in tqdm(range(0, batch, chunk_images), desc=f"brian2 {backend}", unit="chunk", disable=not progress):
+    for start in tqdm(range(0, batch, chunk_images), desc=f"brian2 {target}", unit="chunk", disable=not progress):
         stop = min(start + chunk_images, batch)
         if start:
-            gen.set_spikes(*_generator_spikes(b2, events, dt, start * steps, stop * steps), sorted=True)
+            spikes.refill(gen, start, stop)
         net.run((stop - start) * steps * dt * b2.second)
+        # (a stopped run leaves the clock's time, an array view, in net.t_; a finished one a float)
+        if int(round(float(np.asarray(net.t_).reshape(-1)[0]) / dt)) != stop * steps:
+            raise _interrupted()
     return [_events(m, dt) for m in spike_mons], [_states(m, steps, batch) for m in v_mons]
 
 
-def _run_standalone(b2, layers, sizes, events, steps, batch, dt, record_v, schedule, progress):
-    """cpp_standalone: one build per network structure in the user cache (make recompiles only
-    the files whose generated code changed), all images in one run."""
-    kind = "fixed" if layers[0].leak is not None else "float"
-    key = hashlib.sha1(repr((tuple(sizes), record_v, schedule, kind)).encode()).hexdigest()[:12]
-    directory = cache_dir() / "standalone" / key
-    bar = tqdm(total=3, desc="brian2 cpp_standalone", disable=not progress)
-    # Objects of an earlier build in this process still hold their names until collected;
-    # new ones would get suffixed names (different files) and force a full recompilation.
-    gc.collect()
-    b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
-    # the device's own flags, unlike the preference's, skip Brian2's per-flag test compile (0.8 s here)
-    b2.get_device().extra_compile_args = [f"-include{_precompiled_header(COMPILE_ARGS)}"]
+def _killed_by_sigint(exc: RuntimeError) -> bool:
+    """Whether Brian2's "Project compilation failed (error code: N)" says that make's shell died of
+    SIGINT (``os.system``, which Brian2 runs make with, ignores SIGINT in this process)."""
+    found = re.search(r"compilation failed \(error code: (\d+)\)", str(exc))
+    if not found:
+        return False
+    status = int(found.group(1))
+    return (status & 0x7F) == signal.SIGINT or (status >> 8) == 128 + signal.SIGINT
+
+
+def _completed_fraction(results: Path) -> float | None:
+    """The fraction of its run that a cpp_standalone binary completed (its last_run_info.txt), or None."""
     try:
-        bar.set_postfix_str("generating code")
-        objects, _, spike_mons, v_mons = _build(b2, layers, sizes, steps, dt,
-                                                *_generator_spikes(b2, events, dt, 0, batch * steps), record_v, schedule)
-        net = b2.Network(*objects)
-        net.run(batch * steps * dt * b2.second)
-        bar.update()
-        bar.set_postfix_str("compiling and running")
-        b2.device.build(directory=str(directory), compile=True, run=True, clean=False, with_output=False)
+        return float((results / "last_run_info.txt").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v, schedule, progress):
+    """cpp_standalone: one build folder per network structure in the user cache (make recompiles
+    only the files whose generated code changed), all images in one run. Code generation,
+    compilation and the run hold the folder's file lock; the results go to a folder of this run's
+    own, read after the lock is released and then removed."""
+    neuron, steps, batch, dt = spec.neuron, spikes.steps, spikes.batch, spikes.dt
+    kind = "fixed" if layers[0].leak is not None else "float"
+    structure = (tuple(spec.sizes), record_v, schedule, kind)
+    if not (neuron.is_paper and not spec.bias):  # the paper's neuron keeps its earlier key (and warm builds)
+        structure += (neuron.threshold_test, neuron.reset, _pending(neuron), neuron.clip, spec.bias)
+    directory = cache_dir() / "standalone" / hashlib.sha1(repr(structure).encode()).hexdigest()[:12]
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    results_name = f"results-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    results = directory / results_name
+    bar = tqdm(total=3, desc="brian2 cpp_standalone", disable=not progress)
+    lock, standalone = FileLock(str(directory) + ".lock"), False
+    try:
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            bar.set_postfix_str("waiting for another process's build in the same folder")
+            lock.acquire()
+        try:
+            # Objects of an earlier build in this process still hold their names until collected;
+            # new ones would get suffixed names (different files) and force a full recompilation.
+            gc.collect()
+            b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
+            standalone = True
+            # the device's own flags, unlike the preference's, skip Brian2's per-flag test compile (0.8 s here)
+            b2.get_device().extra_compile_args = [f"-include{_precompiled_header(COMPILE_ARGS)}"]
+            bar.set_postfix_str("generating code")
+            objects, _, spike_mons, v_mons = _build(b2, neuron, layers, spikes, batch, record_v, schedule)
+            net = b2.Network(*objects)
+            net.run(batch * steps * dt * b2.second)
+            bar.update()
+            bar.set_postfix_str("compiling and running")
+            b2.Network._globally_stopped = False  # set by Brian2's SIGINT handler during the binary's run
+            printed = io.StringIO()   # what Brian2 prints of a failed binary: to stderr, never into --json's stdout
+            try:
+                with contextlib.redirect_stdout(printed):
+                    b2.device.build(directory=str(directory), results_directory=results_name, compile=True,
+                                    run=True, clean=False, with_output=False)
+            except RuntimeError as exc:
+                if b2.Network._globally_stopped or _killed_by_sigint(exc):
+                    raise _interrupted() from None
+                sys.stderr.write(printed.getvalue())
+                raise
+            fraction = _completed_fraction(results)
+            if b2.Network._globally_stopped or (fraction is not None and fraction < 1.0):
+                raise _interrupted()
+            if fraction is None:
+                raise RuntimeError(f"the cpp_standalone run wrote no {results / 'last_run_info.txt'}: "
+                                   f"incomplete results")
+        finally:
+            lock.release()
         bar.update()
         bar.set_postfix_str("reading results")
         result = [_events(m, dt) for m in spike_mons], [_states(m, steps, batch) for m in v_mons]
@@ -289,44 +427,50 @@ def _run_standalone(b2, layers, sizes, events, steps, batch, dt, record_v, sched
         return result
     finally:
         bar.close()
-        b2.device.reinit()
-        b2.set_device("runtime")
+        if standalone:
+            b2.device.reinit()
+            b2.set_device("runtime")
+        shutil.rmtree(results, ignore_errors=True)
 
 
-def run_brian(model, input_spikes: torch.Tensor, backend: str = "cython", record_v: bool = False,
-              schedule: str = "exact", chunk_images: int = 250, progress: bool = True) -> BrianRecording:
-    """Run 0/1 input spikes ``[T, batch, sizes[0]]`` through the Brian2 version of ``model``
-    (a float ``SpikingNetwork`` or a fixed-point ``QuantizedNetwork``), images back to back.
-    Brian2 computes in float64, so spike-for-spike agreement is with a float64 mirror.
+def run_brian(spec: NetworkSpec, weights: list[torch.Tensor], input_spikes: torch.Tensor, target: str = "cython",
+              fixed_point: FixedPoint | None = None, biases: list[torch.Tensor] | None = None,
+              record_v: bool = False, schedule: str = "exact", chunk_images: int = 250,
+              progress: bool = True) -> BrianRecording:
+    """Run 0/1 input spikes ``[T, batch, sizes[0]]`` through the Brian2 network of ``spec`` with
+    ``weights`` (``[post, pre]`` per layer) and, when the spec has ``bias``, ``biases``
+    (``[post]`` per layer), images back to back: the float network (agreeing spike for spike
+    with ``SpikingNetwork(spec, weights, dtype=torch.float64)``: Brian2 computes in float64),
+    or with ``fixed_point`` the integer one (agreeing exactly with
+    ``QuantizedNetwork(spec, weights, fixed_point)``).
 
-    backend: ``numpy`` or ``cython`` (runtime mode, run in chunks of ``chunk_images`` images)
+    target: ``numpy`` or ``cython`` (runtime mode, run in chunks of ``chunk_images`` images)
     or ``cpp_standalone`` (one compiled run, built under ``cache_dir()``).
     record_v: also record the pre-reset membrane potentials (memory ``T * batch * neurons``).
     schedule: ``exact`` (agrees with the mirror) or ``brian2-default`` (Brian2's own order).
+    Bad arguments raise ValueError before anything is simulated; an interrupted run
+    (SIGINT) raises KeyboardInterrupt.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    if not (isinstance(chunk_images, int) and chunk_images > 0):
-        raise ValueError(f"chunk_images must be a positive integer, got {chunk_images!r}")
-    layers = _layers(model)
-    spec = model.spec
+    if not isinstance(spec, NetworkSpec):
+        raise ValueError(f"spec must be a NetworkSpec, got {type(spec).__name__} (run_brian takes the spec and "
+                         f"the weights, e.g. run_brian(net.spec, list(net.weights), spikes))")
+    check_choice(target, "target", TARGETS)
+    check_choice(schedule, "schedule", SCHEDULES)
+    check_int(chunk_images, "chunk_images")
+    layers = _layers(spec, weights, fixed_point, biases)
     check_spikes(input_spikes, spec.sizes[0])
-    spikes = input_spikes.detach().cpu()
-    steps, batch = spikes.shape[:2]
-    if not bool(spikes.any()):
+    start = time.perf_counter()
+    spikes = SpikeBatch(input_spikes, spec.dt)
+    if not len(spikes.step):
         raise ValueError("input_spikes holds no spike at all: nothing to simulate")
     import brian2 as b2
 
     b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILE_ARGS)
-    start = time.perf_counter()
-    input_events = _input_events(spikes)
-    if backend == "cpp_standalone":
-        events, v = _run_standalone(b2, layers, spec.sizes, input_events, steps, batch, spec.dt, record_v, schedule,
-                                    progress)
-    else:
-        events, v = _run_runtime(b2, backend, layers, spec.sizes, input_events, steps, batch, spec.dt, record_v,
-                                 schedule, chunk_images, progress)
-    return BrianRecording(events=events, sizes=tuple(spec.sizes), steps=steps, batch=batch,
+    with _heap_frozen():
+        if target == "cpp_standalone":
+            events, v = _run_standalone(b2, spec, layers, spikes, record_v, schedule, progress)
+        else:
+            events, v = _run_runtime(b2, target, spec.neuron, layers, spikes, record_v, schedule, chunk_images,
+                                     progress)
+    return BrianRecording(events=events, sizes=tuple(spec.sizes), steps=spikes.steps, batch=spikes.batch,
                           v=v if record_v else None, seconds=time.perf_counter() - start)

@@ -1,10 +1,11 @@
 """Model files: spec + weights in safetensors, loaded without executing code.
 
 A model file holds tensors ``W0, W1, ...`` (``[post, pre]``, as the spec's
-``weight_shapes``, floating point) and string metadata: ``format`` (``spikesynth-model``),
-``kind`` (``snn``, ``ann``, ``audiocoder`` or ``classifier``), ``spec`` (the spec's JSON) and
-``extra`` (a JSON object). The same model always gives the same bytes (``safetensors_chunks``),
-so a file's hash (``models.files.file_key``) is a cache key.
+``weight_shapes``, floating point), when the spec has ``bias`` also ``b0, b1, ...`` (``[post]``),
+and string metadata: ``format`` (``spikesynth-model``), ``kind`` (``snn``, ``ann``, ``audiocoder``
+or ``classifier``), ``spec`` (the spec's JSON) and ``extra`` (a JSON object). Files written before
+spec version 2 (no biases, a version-1 spec) still load. The same model always gives the same
+bytes (``safetensors_chunks``), so a file's hash (``models.files.file_key``) is a cache key.
 """
 
 from __future__ import annotations
@@ -42,11 +43,14 @@ def save_safetensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], 
 
 
 def save_model(path: str | os.PathLike, spec: NetworkSpec, weights: list[torch.Tensor], kind: str = "snn",
-               extra: dict | None = None) -> Path:
-    """Write spec + weights (``[post, pre]`` each, floating point) to a safetensors file,
-    atomically; the same arguments always give the same bytes."""
+               extra: dict | None = None, biases: list[torch.Tensor] | None = None) -> Path:
+    """Write spec + weights (``[post, pre]`` each, floating point) and, when the spec has
+    ``bias``, the biases (``[post]`` each, required then) to a safetensors file, atomically;
+    the same arguments always give the same bytes."""
     check_weights(spec, weights, source="weights to save")
+    check_biases(spec, biases, source="biases to save")
     tensors = {f"W{i}": torch.as_tensor(w).detach().cpu().contiguous() for i, w in enumerate(weights)}
+    tensors.update({f"b{i}": torch.as_tensor(b).detach().cpu().contiguous() for i, b in enumerate(biases or [])})
     meta = {"format": FORMAT, "kind": kind, "spec": spec.to_json(), "extra": json.dumps(extra or {})}
     return save_safetensors(path, tensors, meta)
 
@@ -66,6 +70,26 @@ def check_weights(spec: NetworkSpec, weights: list[torch.Tensor], source: str) -
                              f"needs {list(shape)} — is this a model for another architecture?")
         if not bool(torch.isfinite(w).all()):
             raise ValueError(f"{source}: W{i} contains NaN or infinite values")
+
+
+def check_biases(spec: NetworkSpec, biases: list[torch.Tensor] | None, source: str) -> None:
+    """Raise ValueError unless ``biases`` is None for a spec without ``bias``, or one finite
+    ``[post]`` tensor per layer for a spec with it."""
+    if not spec.bias:
+        if biases is not None:
+            raise ValueError(f"{source}: biases given but the spec has bias=false")
+        return
+    shapes = spec.bias_shapes()
+    if not isinstance(biases, (list, tuple)) or len(biases) != len(shapes):
+        got = f"{len(biases)} biases" if isinstance(biases, (list, tuple)) else repr(type(biases).__name__)
+        raise ValueError(f"{source}: the spec has bias=true, so biases must list {len(shapes)} vectors "
+                         f"(one [post] per layer), got {got}")
+    for i, (b, shape) in enumerate(zip(biases, shapes)):
+        if tuple(b.shape) != shape:
+            raise ValueError(f"{source}: b{i} has shape {list(b.shape)} but spec {list(spec.sizes)} "
+                             f"needs {list(shape)}")
+        if not bool(torch.isfinite(torch.as_tensor(b)).all()):
+            raise ValueError(f"{source}: b{i} contains NaN or infinite values")
 
 
 def read_safetensors(path: str | os.PathLike, what: str) -> tuple[dict, dict]:
@@ -96,9 +120,10 @@ def parse_json(text: str, path: str | os.PathLike, field: str):
 
 def load_model(path: str | os.PathLike, kind: str | None = None):
     """Read a model file. Returns ``(spec, weights, meta)``; ``weights`` is a list
-    of ``[post, pre]`` tensors, ``meta`` has ``kind`` and ``extra``. Raises ValueError
-    (naming the file) for a file that is not a spikesynth model, disagrees with its spec, or
-    lies in an incomplete output folder (``models.files.check_complete``)."""
+    of ``[post, pre]`` tensors, ``meta`` has ``kind``, ``extra`` and ``biases`` (a list of
+    ``[post]`` tensors when the spec has ``bias``, else None). Raises ValueError (naming the
+    file) for a file that is not a spikesynth model, disagrees with its spec, or lies in an
+    incomplete output folder (``models.files.check_complete``)."""
     path = Path(path)
     tensors, meta = read_safetensors(path, "model file")
     check_complete(path)
@@ -114,8 +139,12 @@ def load_model(path: str | os.PathLike, kind: str | None = None):
     if not isinstance(extra, dict):
         raise ValueError(f"{path}: its 'extra' metadata must be a JSON object, got {type(extra).__name__}")
     names = [f"W{i}" for i in range(spec.n_layers)]
-    if set(tensors) != set(names):
-        raise ValueError(f"{path}: holds tensors {sorted(tensors)}, the spec's {spec.n_layers} layers need {names}")
+    bias_names = [f"b{i}" for i in range(spec.n_layers)] if spec.bias else []
+    if set(tensors) != set(names + bias_names):
+        raise ValueError(f"{path}: holds tensors {sorted(tensors)}, the spec's {spec.n_layers} layers "
+                         f"need {names + bias_names}")
     weights = [tensors[n] for n in names]
     check_weights(spec, weights, source=str(path))
-    return spec, weights, {"kind": meta.get("kind"), "extra": extra}
+    biases = [tensors[n] for n in bias_names] if spec.bias else None
+    check_biases(spec, biases, source=str(path))
+    return spec, weights, {"kind": meta.get("kind"), "extra": extra, "biases": biases}

@@ -11,8 +11,8 @@ from tqdm.auto import tqdm
 
 from training.metrics import pixel_mse, spike_mse
 
-from .brian_snn import BACKENDS, run_brian
-from .encode import ENCODE_BATCH, encode as encode_images  # noqa: F401 (the one encode path, re-exported)
+from .brian_snn import TARGETS, run_brian
+from .encode import encode as encode_images  # noqa: F401 (the one encode path, re-exported)
 from .events import energy_report, synaptic_ops
 from .quantized import FixedPoint, QuantizedNetwork
 from .spec import NetworkSpec
@@ -24,12 +24,26 @@ BATCH = 250
 BITS = (8, 6, 4)
 
 
-def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int | None = None):
-    """The float64 mirror of spec + weights, or its fixed-point version with ``weight_bits``-bit
-    weights (``FixedPoint`` defaults otherwise)."""
+def build_model(spec: NetworkSpec, weights: list[torch.Tensor], weight_bits: int | None = None,
+                biases: list[torch.Tensor] | None = None):
+    """The float64 mirror of spec + weights (+ biases when the spec has them), or its
+    fixed-point version with ``weight_bits``-bit weights (``FixedPoint`` defaults otherwise)."""
     if weight_bits is None:
-        return SpikingNetwork(spec, [torch.as_tensor(w, dtype=torch.float64) for w in weights], dtype=torch.float64)
-    return QuantizedNetwork(spec, weights, FixedPoint(weight_bits=weight_bits))
+        return SpikingNetwork(spec, [torch.as_tensor(w, dtype=torch.float64) for w in weights], dtype=torch.float64,
+                              biases=biases)
+    return QuantizedNetwork(spec, weights, FixedPoint(weight_bits=weight_bits), biases)
+
+
+def brian_args(model) -> dict:
+    """The arguments of ``models.brian_snn.run_brian`` that build ``model`` (a ``SpikingNetwork``
+    or a ``QuantizedNetwork``) in Brian2: ``spec``, ``weights``, ``biases``, ``fixed_point``."""
+    if isinstance(model, QuantizedNetwork):
+        return {"spec": model.spec, "weights": model.float_weights, "biases": model.float_biases,
+                "fixed_point": model.fmt}
+    if isinstance(model, SpikingNetwork):
+        return {"spec": model.spec, "weights": list(model.weights),
+                "biases": None if model.biases is None else list(model.biases), "fixed_point": None}
+    raise ValueError(f"model must be a SpikingNetwork or a QuantizedNetwork, got {type(model).__name__}")
 
 
 def mirror_counts(model, spikes: torch.Tensor, progress: bool = True) -> list[np.ndarray]:
@@ -45,15 +59,15 @@ def mirror_counts(model, spikes: torch.Tensor, progress: bool = True) -> list[np
 def simulate(model, images, backend: str = "brian2", device: str = "cpp_standalone", seed: int = 0,
              progress: bool = True) -> dict:
     """Encode ``images`` ``[n, ...]`` (values in [0, 1]), run them through ``model`` (a
-    ``SpikingNetwork`` or ``QuantizedNetwork``) in Brian2 (``device``: one of ``BACKENDS``)
+    ``SpikingNetwork`` or ``QuantizedNetwork``) in Brian2 (``device``: one of ``TARGETS``)
     or in the mirror (``backend='mirror'``), and report: ``n``, ``spike_mse`` and
     ``pixel_mse`` of the output spike counts, synaptic operations and the energy estimate
     (``models.events``), ``spikes_per_image`` (mean, input then every layer) and ``seconds``
     (the simulation only)."""
     if backend not in ("brian2", "mirror"):
         raise ValueError(f"backend must be 'brian2' or 'mirror', got {backend!r}")
-    if backend == "brian2" and device not in BACKENDS:
-        raise ValueError(f"device must be one of {BACKENDS}, got {device!r}")
+    if backend == "brian2" and device not in TARGETS:
+        raise ValueError(f"device must be one of {TARGETS}, got {device!r}")
     spec = model.spec
     spikes = encode_images(images, spec, seed)
     input_counts = spikes.sum(0, dtype=torch.int64).numpy()
@@ -62,7 +76,7 @@ def simulate(model, images, backend: str = "brian2", device: str = "cpp_standalo
         counts = mirror_counts(model, spikes, progress)
         seconds = time.perf_counter() - start
     else:
-        rec = run_brian(model, spikes, backend=device, progress=progress)
+        rec = run_brian(**brian_args(model), input_spikes=spikes, target=device, progress=progress)
         seconds = rec.seconds
         counts = [rec.counts(layer) for layer in range(spec.n_layers)]
     out = torch.as_tensor(counts[-1])[None]
@@ -80,12 +94,13 @@ def simulate(model, images, backend: str = "brian2", device: str = "cpp_standalo
 
 
 def bit_sweep(spec: NetworkSpec, weights: list[torch.Tensor], images, bits: Sequence[int] = BITS, seed: int = 0,
-              progress: bool = True) -> Iterator[tuple[str, object, dict]]:
+              progress: bool = True, biases: list[torch.Tensor] | None = None) -> Iterator[tuple[str, object, dict]]:
     """The float64 mirror of spec + weights, then its fixed-point version for each of ``bits``
-    (weight bit widths, ``FixedPoint`` defaults otherwise), each run in the mirror on ``images``
+    (weight bit widths, ``FixedPoint`` defaults otherwise; ``biases`` when the spec has them), each run in
+    the mirror on ``images``
     ``[n, ...]`` (values in [0, 1]) with the same input spikes (``seed``). Yields
     ``(name, model, report)``: name ``float64`` or ``"{bits}-bit"``, the model and its ``simulate`` report."""
     for b in (None, *bits):
-        model = build_model(spec, weights, b)
+        model = build_model(spec, weights, b, biases)
         report = simulate(model, images, backend="mirror", seed=seed, progress=progress)
         yield ("float64" if b is None else f"{b}-bit"), model, report

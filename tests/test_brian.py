@@ -38,7 +38,7 @@ def test_two_neuron_hand_case_gives_the_mirror_trace():
     spec = NetworkSpec(sizes=(1, 1, 1), neuron=NeuronSpec(alpha=0.1, v_th=1.0), steps=5)
     net = SpikingNetwork(spec, [torch.tensor([[0.6]], dtype=F64), torch.tensor([[0.7]], dtype=F64)], dtype=F64)
     x = torch.tensor([1, 1, 0, 1, 1], dtype=F64).reshape(5, 1, 1)
-    rec = run_brian(net, x, backend="numpy", record_v=True, progress=False)
+    rec = run_brian(net.spec, list(net.weights), x, target="numpy", record_v=True, progress=False)
     assert rec.dense(0)[:, 0, 0].tolist() == [0, 1, 0, 0, 1]
     assert rec.dense(1)[:, 0, 0].tolist() == [0, 0, 0, 0, 1]
     assert rec.v[0][:, 0, 0] == pytest.approx([0.6, 1.0, 0.0, 0.6, 1.0], abs=1e-12)
@@ -54,7 +54,8 @@ def test_membranes_reset_between_images():
     # the same two images back to back give the same spikes in both presentations
     net = random_net(sizes=(100, 30, 20))
     x = poisson(torch.full((1, 100), 0.8, dtype=F64), 15, 300.0, seed=3)
-    rec = run_brian(net, torch.cat([x, x], dim=1), backend="numpy", record_v=True, progress=False)
+    rec = run_brian(net.spec, list(net.weights), torch.cat([x, x], dim=1), target="numpy", record_v=True,
+                    progress=False)
     for layer in range(2):
         d = rec.dense(layer)
         assert torch.equal(d[:, 0], d[:, 1]) and d.sum() > 0
@@ -63,20 +64,21 @@ def test_membranes_reset_between_images():
 def test_chunks_without_any_input_spike():
     net, x = random_net(sizes=(50, 20, 10)), random_input(6, n_in=50)
     x[:, 2:4] = 0   # the second chunk of two images is silent
-    assert_agree(net(x), run_brian(net, x, backend="numpy", record_v=True, chunk_images=2, progress=False))
+    rec = run_brian(net.spec, list(net.weights), x, target="numpy", record_v=True, chunk_images=2, progress=False)
+    assert_agree(net(x), rec)
     with pytest.raises(ValueError, match="no spike"):
-        run_brian(net, torch.zeros_like(x), backend="numpy")
+        run_brian(net.spec, list(net.weights), torch.zeros_like(x), target="numpy")
 
 
 @pytest.mark.parametrize("backend", ["numpy", "cython"])
 def test_random_784_196_784_over_100_images_agrees(backend):
     net, x = random_net(), random_input(100)
     ref = net(x)
-    rec = run_brian(net, x, backend=backend, record_v=True, chunk_images=40, progress=False)
+    rec = run_brian(net.spec, list(net.weights), x, target=backend, record_v=True, chunk_images=40, progress=False)
     assert all(0.05 < float(s.mean()) < 0.6 for s in ref.spikes)  # every layer spikes a lot
     assert_agree(ref, rec)
     # without membrane recording the clip is skipped (simulate's path): same spikes
-    fast = run_brian(net, x, backend=backend, chunk_images=40, progress=False)
+    fast = run_brian(net.spec, list(net.weights), x, target=backend, chunk_images=40, progress=False)
     assert all(torch.equal(fast.dense(layer), s) for layer, s in enumerate(ref.spikes))
 
 
@@ -90,7 +92,7 @@ def test_near_threshold_dyadic_sums_agree(clip):
     net = SpikingNetwork(spec, w, dtype=F64)
     x = poisson(torch.full((30, 64), 0.5, dtype=F64), 12, 300.0, seed=6)
     ref = net(x)
-    rec = run_brian(net, x, backend="numpy", record_v=True, progress=False)
+    rec = run_brian(net.spec, list(net.weights), x, target="numpy", record_v=True, progress=False)
     on_threshold = sum(int((v == 1.0).sum()) for v in ref.v)
     assert on_threshold > 300
     assert_agree(ref, rec, tol=0.0)
@@ -99,19 +101,29 @@ def test_near_threshold_dyadic_sums_agree(clip):
 def test_brian2_default_schedule_breaks_agreement():
     # the exactness test can fail: Brian2's own order delays each layer by one step
     net, x = random_net(sizes=(100, 50, 40)), random_input(10, n_in=100)
-    rec = run_brian(net, x, backend="numpy", record_v=True, schedule="brian2-default", progress=False)
+    rec = run_brian(net.spec, list(net.weights), x, target="numpy", record_v=True, schedule="brian2-default",
+                    progress=False)
     with pytest.raises(AssertionError):
         assert_agree(net(x), rec)
 
 
 def test_rejects_bad_arguments():
     net = random_net(sizes=(4, 3, 2))
-    with pytest.raises(ValueError, match="backend"):
-        run_brian(net, random_input(1, n_in=4), backend="gpu")
+    args = (net.spec, list(net.weights))
+    with pytest.raises(ValueError, match="target must be one of"):
+        run_brian(*args, random_input(1, n_in=4), target="gpu")
     with pytest.raises(ValueError, match=r"\[T, batch, 4\]"):
-        run_brian(net, random_input(1, n_in=5), backend="numpy")
-    with pytest.raises(ValueError, match="SpikingNetwork or a QuantizedNetwork"):
-        run_brian(object(), random_input(1, n_in=4), backend="numpy")
+        run_brian(*args, random_input(1, n_in=5), target="numpy")
+    with pytest.raises(ValueError, match="spec must be a NetworkSpec"):
+        run_brian(net, list(net.weights), random_input(1, n_in=4), target="numpy")
+    with pytest.raises(ValueError, match="W1 has shape"):
+        run_brian(net.spec, [net.weights[0], net.weights[0]], random_input(1, n_in=4), target="numpy")
+    with pytest.raises(ValueError, match="fixed_point must be a FixedPoint"):
+        run_brian(*args, random_input(1, n_in=4), target="numpy", fixed_point=8)
+    with pytest.raises(ValueError, match="biases given but the spec has bias=false"):
+        run_brian(*args, random_input(1, n_in=4), target="numpy", biases=[torch.zeros(3), torch.zeros(2)])
+    with pytest.raises(ValueError, match="chunk_images"):
+        run_brian(*args, random_input(1, n_in=4), target="numpy", chunk_images=0)
 
 
 def test_model_file_with_wrong_shapes_is_refused_before_simulating(tmp_path, monkeypatch, capsys):
@@ -136,4 +148,5 @@ def test_model_file_with_wrong_shapes_is_refused_before_simulating(tmp_path, mon
 @pytest.mark.slow
 def test_cpp_standalone_agrees():
     net, x = random_net(), random_input(100)
-    assert_agree(net(x), run_brian(net, x, backend="cpp_standalone", record_v=True, progress=False))
+    rec = run_brian(net.spec, list(net.weights), x, target="cpp_standalone", record_v=True, progress=False)
+    assert_agree(net(x), rec)

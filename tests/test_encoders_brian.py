@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import encoders
-from encoders.brian import on_off, spike_generator_group, to_spike_generator
+from encoders.brian import SpikeBatch, on_off, spike_generator_group, to_spike_generator
 
 
 def test_to_spike_generator_hand_computed():
@@ -18,12 +18,6 @@ def test_to_spike_generator_hand_computed():
         to_spike_generator(np.array([[0, -1]]), 1e-3)
     with pytest.raises(ValueError, match=r"shape \[T, N\]"):
         to_spike_generator(np.zeros((2, 2, 2)), 1e-3)
-
-
-@pytest.mark.parametrize("dt", [0.0, -1e-3, float("nan"), float("inf"), True, "1e-3"])
-def test_to_spike_generator_refuses_a_bad_dt(dt):
-    with pytest.raises(ValueError, match=r"dt \(s\) must be a finite number > 0"):
-        to_spike_generator(np.eye(2), dt)
 
 
 def test_on_off_hand_computed():
@@ -74,3 +68,61 @@ def test_spike_generator_group_checks_dt():
         spike_generator_group(np.zeros((3, 2)), True)
     group = spike_generator_group(np.eye(3), np.float32(1e-3))   # a numpy float is a number too
     assert group.N == 3
+
+
+@pytest.mark.parametrize("dt", [0.0, -1e-3, float("nan"), float("inf"), True, "1e-3"])
+def test_to_spike_generator_refuses_a_bad_dt(dt):
+    with pytest.raises(ValueError, match=r"dt \(s\) must be a finite number > 0"):
+        to_spike_generator(np.eye(2), dt)
+    with pytest.raises(ValueError, match=r"dt \(s\) must be a finite number > 0"):
+        SpikeBatch(np.zeros((2, 1, 2)), dt)
+
+
+def test_spike_batch_hand_computed():
+    # T = 2 steps, 3 presentations, N = 2 units: presentation k occupies steps 2k and 2k + 1
+    spikes = torch.zeros(2, 3, 2, dtype=torch.uint8)
+    spikes[0, 0, 1] = spikes[1, 0, 0] = spikes[1, 0, 1] = 1     # presentation 0: steps 0 and 1
+    spikes[1, 2, 0] = 1                                          # presentation 2: step 5
+    batch = SpikeBatch(spikes, 0.5e-3)
+    assert (batch.steps, batch.batch, batch.n) == (2, 3, 2)
+    assert batch.step.tolist() == [0, 1, 1, 5] and batch.neuron.tolist() == [1, 0, 1, 0]
+    idx, times = batch.events()
+    assert idx.dtype == np.int32 and idx.tolist() == [1, 0, 1, 0]
+    np.testing.assert_array_equal(times, [0.0, 0.5e-3, 0.5e-3, 2.5e-3])
+    idx, times = batch.events(1, 3)                               # times still counted from presentation 0
+    assert idx.tolist() == [0] and times.tolist() == [5 * 0.5e-3]
+    assert batch.events(1, 2)[0].tolist() == []
+    with pytest.raises(ValueError, match=r"presentations \[start, stop\) must lie in \[0, 3\]"):
+        batch.events(2, 4)
+    with pytest.raises(ValueError, match=r"\[T, batch, N\]"):
+        SpikeBatch(np.zeros((2, 2)), 1e-3)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        SpikeBatch(np.full((2, 1, 2), 2, dtype=np.uint8), 1e-3)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        SpikeBatch(np.full((2, 1, 2), 0.5), 1e-3)
+
+
+def test_brian2_replays_a_batch_back_to_back_and_refilled():
+    from brian2 import Clock, Network, SpikeMonitor, prefs, second
+
+    x = np.random.default_rng(3).random((5, 20))
+    spikes = encoders.get("poisson", max_rate=400.0, steps=8, seed=2).encode(x)   # [8, 5, 20]
+    batch = SpikeBatch(spikes, 1e-3)
+    old = prefs.codegen.target
+    prefs.codegen.target = "numpy"
+    try:
+        clock = Clock(dt=1e-3 * second)
+        group = batch.group(0, 3, clock=clock)                 # presentations 0-2, then 3-4
+        mon = SpikeMonitor(group)
+        net = Network(group, mon)
+        net.run(3 * 8 * 1e-3 * second)
+        batch.refill(group, 3)
+        net.run(2 * 8 * 1e-3 * second)
+        steps = np.round(np.asarray(mon.t / second) / 1e-3).astype(int)
+        got = np.zeros((5 * 8, 20), dtype=np.int8)
+        got[steps, np.asarray(mon.i)] = 1
+        np.testing.assert_array_equal(got, spikes.transpose(1, 0, 2).reshape(40, 20))
+        with pytest.raises(ValueError, match="clock dt"):
+            batch.group(clock=Clock(dt=0.5e-3 * second))
+    finally:
+        prefs.codegen.target = old

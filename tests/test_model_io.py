@@ -208,3 +208,37 @@ def test_deeply_nested_or_malformed_metadata_names_the_file(tmp_path):
         path = _forge(tmp_path / f"{name}.safetensors", {"W0": torch.zeros(3, 4)}, spec_json, extra)
         with pytest.raises(ValueError, match=f"{name}.safetensors"):
             load_model(path)
+
+
+def test_biases_round_trip_and_are_required(tmp_path):
+    spec = NetworkSpec(sizes=(4, 3, 2), bias=True)
+    w = init_weights(spec, torch.Generator().manual_seed(0))
+    b = [torch.tensor([0.5, -0.25, 0.0]), torch.tensor([1.0, 2.0])]
+    path = save_model(tmp_path / "m.safetensors", spec, w, biases=b)
+    spec2, w2, meta = load_model(path)
+    assert spec2 == spec and all(torch.equal(x, y) for x, y in zip(b, meta["biases"]))
+    from safetensors import safe_open
+    with safe_open(str(path), "pt") as f:
+        assert sorted(f.keys()) == ["W0", "W1", "b0", "b1"]
+        file_meta = f.metadata()
+    with pytest.raises(ValueError, match="bias=true, so biases must list 2 vectors"):
+        save_model(tmp_path / "n.safetensors", spec, w)
+    with pytest.raises(ValueError, match="biases given but the spec has bias=false"):
+        save_model(tmp_path / "n.safetensors", spec.with_(bias=False), w, biases=b)
+    from safetensors.torch import save_file
+    save_file({"W0": w[0], "W1": w[1]}, str(tmp_path / "nob.safetensors"), metadata=file_meta)
+    with pytest.raises(ValueError, match=r"need \['W0', 'W1', 'b0', 'b1'\]"):
+        load_model(tmp_path / "nob.safetensors")
+    assert load_model(save_model(tmp_path / "plain.safetensors", spec.with_(bias=False), w))[2]["biases"] is None
+
+
+def test_a_model_file_written_before_spec_version_2_still_loads(tmp_path):
+    from safetensors.torch import save_file
+
+    from tests.test_spec import V1_JSON
+    path = tmp_path / "v1.safetensors"
+    w = [torch.zeros(196, 784), torch.zeros(784, 196)]
+    save_file({"W0": w[0], "W1": w[1]}, str(path),   # what save_model wrote with spec version 1
+              metadata={"format": "spikesynth-model", "kind": "snn", "spec": V1_JSON, "extra": "{}"})
+    spec, weights, meta = load_model(path, kind="snn")
+    assert spec.neuron.is_paper and not spec.bias and meta["biases"] is None and len(weights) == 2

@@ -251,7 +251,28 @@ def test_counts_and_error_density_are_those_of_the_forward_pass(mask):
     weights = [torch.rand(12, 20, generator=g, dtype=F64) * 0.5, torch.rand(20, 12, generator=g, dtype=F64) * 0.5]
     x = (torch.rand(6, 5, 20, generator=g, dtype=F64) < 0.4).to(F64)
     stats = online_pass(weights, x, x, neuron, OnlineConfig(mask=mask), lambda grads, step: None)
-    rec = run_feedforward(x, weights, lambda layer, v, current: lif_step(v, current, neuron))
+    rec = run_feedforward(x, weights, lambda layer, v, current, last: lif_step(v, current, neuron))
     assert all(torch.equal(c, s.sum(0)) for c, s in zip(stats.counts, rec.spikes))
     assert stats.error_density == pytest.approx(mismatch_density(x, rec.spikes[-1]), abs=1e-15)
     assert 0 < stats.error_density < 1 and rec.spikes[0].sum() > 0
+
+
+@pytest.mark.parametrize("field, value", [("threshold_test", ">"), ("reset", "subtract"), ("reset_timing", "next")])
+def test_the_trainers_refuse_a_neuron_they_do_not_implement(field, value):
+    from training.bptt import BPTTConfig, bptt_batch, bptt_grads, bptt_loss
+    from training.adam import AdamState
+
+    clip = {"clip": False} if field == "threshold_test" else {}
+    neuron = NeuronSpec(alpha=0.1, **clip, **{field: value})
+    g = torch.Generator().manual_seed(0)
+    weights = [torch.rand(4, 6, generator=g), torch.rand(6, 4, generator=g)]
+    x = (torch.rand(5, 2, 6, generator=g) < 0.5).float()
+    message = f"trains the paper's neuron only \\({field} .*this spec has {field} '{value}'"
+    for call in (lambda: online_batch([w.clone() for w in weights], x, x, neuron, OnlineConfig()),
+                 lambda: online_batch([w.clone() for w in weights], x, x, neuron, OnlineConfig(), checked=True),
+                 lambda: bptt_batch([w.clone() for w in weights], x, x, neuron, BPTTConfig(),
+                                    AdamState.zeros_like(weights)),
+                 lambda: bptt_grads(weights, x, x, neuron),
+                 lambda: bptt_loss(weights, x, x, neuron)):
+        with pytest.raises(ValueError, match=message):
+            call()

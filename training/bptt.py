@@ -28,7 +28,7 @@ from models.torch_snn import lif_step, lif_step_, neuron_constants
 
 from .losses import masked_error, mismatch_density
 from .adam import AdamState, adam_step_
-from .settings import BatchStats, TrainSettings, check_batch, check_bool, checked
+from .settings import BatchStats, TrainSettings, check_batch, check_bool, check_paper_neuron, checked
 from .surrogate import sigmoid_grad, sigmoid_spike
 
 
@@ -55,6 +55,7 @@ def bptt_loss(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_sp
     the spikes of every layer ``[T, batch, N_l]`` (detached).
     detach_reset: the reset carries no surrogate gradient (see ``BPTTConfig``).
     """
+    check_paper_neuron(neuron, "bptt")
     dynamics = replace(neuron, clip=False)
     steps, batch = input_spikes.shape[0], input_spikes.shape[1]
     v = [input_spikes.new_zeros(batch, w.shape[0]) for w in weights]
@@ -92,6 +93,7 @@ def bptt_grads(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_s
     Arguments as ``bptt_loss`` (weights need no grad). Returns ``(grads, loss, spikes)``: one
     gradient per weight, the 0-d loss, the spikes of every layer ``[T, batch, N_l]``.
     """
+    check_paper_neuron(neuron, "bptt")
     dynamics = neuron_constants(replace(neuron, clip=False), weights[0].dtype, weights[0].device)
     steps, batch = input_spikes.shape[0], input_spikes.shape[1]
     v_pre, spikes, below = [], [], input_spikes

@@ -43,7 +43,7 @@ from models.torch_snn import lif_step_, neuron_constants
 
 from .adam import AdamState, adam_step_
 from .defaults import TRACE_RESETS
-from .settings import BatchStats, TrainSettings, check_batch
+from .settings import BatchStats, TrainSettings, check_batch, check_paper_neuron
 from .surrogate import sigmoid_grad
 
 
@@ -83,7 +83,8 @@ def online_pass(weights: list[torch.Tensor], input_spikes: torch.Tensor, target_
 
 
 def _online_loop(weights, input_spikes, target_spikes, neuron, cfg, on_step) -> BatchStats:
-    """``online_pass`` on an already validated batch."""
+    """``online_pass`` on an already validated batch (the neuron is checked here)."""
+    check_paper_neuron(neuron, "the online rule")
     sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
     device, dtype = weights[0].device, weights[0].dtype
     x = input_spikes.to(device=device, dtype=dtype)

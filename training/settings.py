@@ -13,9 +13,10 @@ from typing import Callable
 import torch
 
 from encoders.checks import check, check_bool, check_choice, check_int, check_number, check_optional_int
+from models.spec import NeuronSpec
 from models.torch_snn import check_spikes
 
-__all__ = ["TrainSettings", "BatchStats", "check_weights_chain", "check_batch", "check_device", "checked",
+__all__ = ["TrainSettings", "BatchStats", "check_paper_neuron", "check_weights_chain", "check_batch", "check_device", "checked",
            "positive_int", "check", "check_bool", "check_choice", "check_int", "check_number", "check_optional_int"]
 
 
@@ -88,6 +89,17 @@ class BatchStats:
     loss: float
     counts: list
     error_density: float
+
+
+def check_paper_neuron(neuron: NeuronSpec, trainer: str) -> None:
+    """Raise ValueError unless ``neuron`` is a ``NeuronSpec`` with the paper's update rule
+    (``NeuronSpec.is_paper``: threshold test ``>=``, reset to zero in the same step), the only
+    one the trainers implement; ``trainer`` names the trainer in the message."""
+    check(isinstance(neuron, NeuronSpec), f"{trainer}: neuron must be a NeuronSpec, got {type(neuron).__name__}")
+    for name, paper in (("threshold_test", ">="), ("reset", "zero"), ("reset_timing", "same")):
+        check(getattr(neuron, name) == paper,
+              f"{trainer} trains the paper's neuron only ({name} {paper!r}); this spec has "
+              f"{name} {getattr(neuron, name)!r}")
 
 
 def check_weights_chain(weights: list[torch.Tensor]) -> list[int]:

@@ -54,7 +54,7 @@ def run_demo(args) -> int:
     model = build_model(result.spec, result.weights)
     spikes = encode_images(test[:args.compare_images], result.spec, seed=args.seed).to(torch.float64)
     mirror = model(spikes)
-    brian = run_brian(model, spikes, backend=args.target, record_v=True)
+    brian = run_brian(result.spec, result.weights, spikes, target=args.target, record_v=True)
     rows = compare_recordings(mirror, brian)
     plot_comparison(mirror, brian, out / "compare.png", images=4, v_th=result.spec.neuron.v_th)
     summary = {"test": result.metrics["test"], "train_seconds": result.metrics["train_seconds"],

@@ -6,7 +6,7 @@ import json
 
 from training.defaults import IMAGE_DATASETS
 
-from models.brian_snn import BACKENDS
+from models.brian_snn import TARGETS
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
@@ -16,7 +16,7 @@ def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
     parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson input spikes")
-    parser.add_argument("--target", default=device_default, choices=BACKENDS,
+    parser.add_argument("--target", default=device_default, choices=TARGETS,
                         help=f"Brian2 code generation target: numpy/cython (runtime) or cpp_standalone "
                              f"(default {device_default})")
     parser.add_argument("--device", default="cpu", help="torch device of the mirror: cpu or cuda[:N] (default cpu)")
@@ -32,8 +32,8 @@ def _load(args):
     from models.io import load_model
     from models.simulate import build_model
 
-    spec, weights, _ = load_model(args.model, kind="snn")
-    model = build_model(spec, weights, args.weight_bits)
+    spec, weights, meta = load_model(args.model, kind="snn")
+    model = build_model(spec, weights, args.weight_bits, meta["biases"])
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
     images, _ = load_images(args.dataset, args.split, args.data_dir, as_float=True)
@@ -78,14 +78,14 @@ def run_compare(args) -> int:
     from models.brian_snn import run_brian
     from models.quantized import QuantizedNetwork
     from models.files import PLOT_FORMATS, check_output_file
-    from models.simulate import encode_images
+    from models.simulate import brian_args, encode_images
 
     if args.plot:
         check_output_file(args.plot, "--plot", PLOT_FORMATS)
     model, images = _load(args)
     spikes = encode_images(images, model.spec, args.seed)
     ref = model.forward(spikes)
-    rec = run_brian(model, spikes, backend=args.target, record_v=True)
+    rec = run_brian(**brian_args(model), input_spikes=spikes, target=args.target, record_v=True)
     rows = compare_recordings(ref, rec)
     if args.plot:
         v_th = model.thresholds[-1] if isinstance(model, QuantizedNetwork) else model.spec.neuron.v_th

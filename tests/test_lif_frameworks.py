@@ -1,0 +1,91 @@
+"""The spec's update rules are snntorch's and norse's discrete LIFs, exactly (the table in
+``models.spec.NeuronSpec``): the real neurons of snntorch 1.0 and norse 1.1 (skipped where
+they are not installed) against ``lif_step`` on dyadic inputs, exact in any float order."""
+
+import pytest
+import torch
+
+from models.spec import NeuronSpec
+from models.torch_snn import lif_step
+
+F64 = torch.float64
+STEPS = 14
+
+
+def dyadic_currents(seed, low=-4, high=9, shape=(STEPS, 40, 25)):
+    """Currents k / 8 (``[T, batch, N]``, float64): every membrane stays exact in float64."""
+    return torch.randint(low, high, shape, generator=torch.Generator().manual_seed(seed)).to(F64) / 8
+
+
+def run_spec(neuron, currents):
+    """lif_step over ``[T, batch, N]`` currents: (v_pre, spikes, v_next) stacked over T."""
+    v, last, out = torch.zeros_like(currents[0]), None, []
+    for current in currents:
+        v_pre, last, v = lif_step(v, current, neuron, last_spikes=last)
+        out.append((v_pre, last, v))
+    return [torch.stack(x) for x in zip(*out)]
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_snntorch_leaky_with_its_default_reset_delay(reset):
+    snn = pytest.importorskip("snntorch")
+    beta = 0.5
+    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
+                    reset_mechanism=reset, reset_delay=True)
+    currents = dyadic_currents(1)
+    mem = torch.zeros_like(currents[0])
+    spk, mems = [], []
+    with torch.no_grad():
+        for current in currents:
+            s, mem = lif(current, mem)
+            spk.append(s)
+            mems.append(mem)
+    neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset=reset, clip=False, threshold_test=">", reset_timing="next")
+    v_pre, spikes, _ = run_spec(neuron, currents)
+    assert torch.equal(torch.stack(spk), spikes) and torch.equal(torch.stack(mems), v_pre)   # its mem: pre-reset
+    assert 0.05 < float(spikes.mean()) < 0.6
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_snntorch_leaky_without_reset_delay(reset):
+    snn = pytest.importorskip("snntorch")
+    beta = 0.75
+    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
+                    reset_mechanism=reset, reset_delay=False)
+    # inputs at most v_th a step: a subtraction never leaves V above v_th (see NeuronSpec)
+    currents = dyadic_currents(2, high=9)
+    mem = torch.zeros_like(currents[0])
+    spk, mems = [], []
+    with torch.no_grad():
+        for current in currents:
+            s, mem = lif(current, mem)
+            spk.append(s)
+            mems.append(mem)
+    neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset=reset, clip=False, threshold_test=">", reset_timing="same")
+    _, spikes, v_next = run_spec(neuron, currents)
+    assert torch.equal(torch.stack(spk), spikes) and torch.equal(torch.stack(mems), v_next)  # its mem: post-reset
+    assert 0.05 < float(spikes.mean()) < 0.6
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_norse_lif_box(reset):
+    pytest.importorskip("norse")
+    from norse.torch.functional.lif_box import LIFBoxFeedForwardState, LIFBoxParameters, lif_box_feed_forward_step
+    from norse.torch.functional.reset import reset_subtract, reset_value
+
+    alpha = 0.25   # dt * tau_mem_inv, with dt = 1
+    p = LIFBoxParameters(tau_mem_inv=torch.tensor(alpha, dtype=F64), v_leak=torch.tensor(0.0, dtype=F64),
+                         v_th=torch.tensor(1.0, dtype=F64), v_reset=torch.tensor(0.0, dtype=F64),
+                         method="heaviside", reset_method=reset_subtract if reset == "subtract" else reset_value)
+    currents = dyadic_currents(3, high=12)      # I = alpha * i: norse's input i is I / alpha
+    state = LIFBoxFeedForwardState(v=torch.zeros_like(currents[0]))
+    zs, vs = [], []
+    for current in currents:
+        z, state = lif_box_feed_forward_step(current / alpha, state, p, dt=1.0)
+        zs.append(z)
+        vs.append(state.v)
+    neuron = NeuronSpec(alpha=alpha, v_th=1.0, reset=reset, clip=False, threshold_test=">", reset_timing="same",
+                        decay_form="linear")
+    _, spikes, v_next = run_spec(neuron, currents)
+    assert torch.equal(torch.stack(zs), spikes) and torch.equal(torch.stack(vs), v_next)
+    assert 0.05 < float(spikes.mean()) < 0.6
