@@ -72,8 +72,31 @@ def differences(a, b, where: str = "") -> list[tuple[str, object, object]]:
     return [] if a == b else [(where, a, b)]
 
 
+_PROBE = """
+import time, torch
+torch.set_num_threads(1)
+from training.autoencoder import TrainConfig, train_autoencoder
+train_autoencoder(TrainConfig(train_limit=200, eval_limit=0), progress=False)
+start = time.perf_counter()
+train_autoencoder(TrainConfig(train_limit=3000, eval_limit=0), progress=False)
+print(time.perf_counter() - start)
+"""
+
+
+def free_cores(n: int, env: dict) -> float:
+    """How many cores this machine gives us now: n one-thread trainings at once against one alone
+    (n x its time alone / their mean time; n for n idle cores, 1 when they share one)."""
+    def run(k: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", _PROBE], env=env, cwd=ROOT, text=True,
+                                  stdout=subprocess.PIPE) for _ in range(k)]
+        return sum(float(p.communicate()[0]) for p in procs) / k
+    alone = run(1)
+    return n * alone / run(n)
+
+
 def bench_figures(names: list[str], workers: int, base: Path, data_dir: str | None) -> Path:
     runs = {}
+    cores = free_cores(workers, environment(base / "probe-cache"))
     for label, extra in (("serial", []), (f"--workers {workers}", ["--workers", str(workers)])):
         folder = base / ("serial" if not extra else f"workers{workers}")
         args = ["figures", *names, "--quick", "--out", str(folder / "out"), *extra]
@@ -83,6 +106,7 @@ def bench_figures(names: list[str], workers: int, base: Path, data_dir: str | No
         wall, _ = spikesynth(args, environment(folder / "cache"), folder / "stderr.txt")
         runs[label] = (folder, wall, load, os.getloadavg()[0], training_seconds(folder / "cache" / "figures"))
         print(f"  {wall / 60:.1f} min", file=sys.stderr, flush=True)
+    cores = (cores + free_cores(workers, environment(base / "probe-cache"))) / 2
     (serial, t_serial, *_), (parallel, t_parallel, *_) = runs.values()
     print(f"\nspikesynth figures {' '.join(names)} --quick, each from an empty cache of its own, on "
           f"{os.cpu_count()} cores:\n")
@@ -90,7 +114,8 @@ def bench_figures(names: list[str], workers: int, base: Path, data_dir: str | No
     print("| --- | ---: | ---: | ---: | ---: |")
     for label, (_, wall, before, after, train) in runs.items():
         print(f"| {label} | {wall / 60:.2f} min | {wall / t_serial:.2f} | {train:.0f} s | {before:.1f} / {after:.1f} |")
-    print(f"\nspeed-up with {workers} workers: {t_serial / t_parallel:.2f}x")
+    print(f"\nspeed-up with {workers} workers: {t_serial / t_parallel:.2f}x; cores free for this benchmark "
+          f"({workers} one-thread trainings at once against one alone, before and after): {cores:.2f} of {workers}")
     files = sorted(p.name for p in (serial / "out").glob("*.json"))
     numbers, timings, paths = 0, [], []
     other = []
