@@ -22,10 +22,6 @@ from models.files import settings_key
 
 from .runner import Context, _cache_key, describe, is_experiment, item_cached, item_seconds, plan, run_item
 
-#: The packages whose source every worker must share with the client.
-PACKAGES = ("encoders", "models", "training", "figures")
-
-
 def task_name(item) -> str:
     """The unique name of a plan item's task: its description and, for an autoencoder, its cache folder."""
     return describe(item) if is_experiment(item) else f"{describe(item)} [{settings_key(_cache_key(item))}]"
@@ -80,7 +76,7 @@ def run_plan(ctx: Context, modules, workers: int | None = None, scheduler: str |
     if not tasks:
         return items
     Path(ctx.cache).mkdir(parents=True, exist_ok=True)
-    with sweeps.cluster(workers, scheduler, shared=[ctx.cache], same_code=PACKAGES) as client:
+    with sweeps.cluster(workers, scheduler, shared=[ctx.cache], same_code=sweeps.SOURCE_PACKAGES) as client:
         n = sweeps.worker_count(client)
         wall = sweeps.estimate_wall(tasks, n)
         sweeps.run_tasks(client, tasks, threads=threads, progress=progress, desc="figure plan",

@@ -98,17 +98,19 @@ def check_backend(backend: str, target: str) -> None:
 
 
 def run(net: Network, spikes: torch.Tensor, backend: str = "mirror", target: str = "cpp_standalone",
-        device: str = "cpu", record: bool = False, record_v: bool = False, progress: bool = True) -> Run:
+        device: str = "cpu", record: bool = False, record_v: bool = False, progress: bool = True,
+        build_slot: int = 0) -> Run:
     """Run 0/1 input spikes ``[T, n, sizes[0]]`` through ``net`` in the mirror (on ``device``,
     ``MIRROR_BATCH`` items at a time) or in Brian2 (``target``), items back to back.
 
     record: keep the whole recording (the mirror's spikes and potentials ``[T, n, N]`` per layer,
-    or Brian2's events; Brian2 records the potentials too when ``record_v``). Returns a ``Run``.
+    or Brian2's events; Brian2 records the potentials too when ``record_v``). build_slot: Brian2's
+    cpp_standalone build folder (``run_brian``). Returns a ``Run``.
     """
     check_backend(backend, target)
     if backend == "brian2":
         rec = run_brian(net.spec, net.weights, spikes, target=target, fixed_point=net.fixed_point,
-                        biases=net.biases, record_v=record_v, progress=progress)
+                        biases=net.biases, record_v=record_v, progress=progress, build_slot=build_slot)
         counts = [rec.counts(layer) for layer in range(net.spec.n_layers)]
         return Run(counts, rec.seconds, backend, target, rec if record else None)
     model = net.mirror(device)

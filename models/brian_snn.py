@@ -365,17 +365,20 @@ def _completed_fraction(results: Path) -> float | None:
         return None
 
 
-def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v, schedule, progress):
-    """cpp_standalone: one build folder per network structure in the user cache (make recompiles
-    only the files whose generated code changed), all images in one run. Code generation,
-    compilation and the run hold the folder's file lock; the results go to a folder of this run's
-    own, read after the lock is released and then removed."""
+def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v, schedule, progress,
+                    build_slot: int = 0):
+    """cpp_standalone: one build folder per network structure (and ``build_slot``) in the user
+    cache (make recompiles only the files whose generated code changed), all images in one run.
+    Code generation, compilation and the run hold the folder's file lock; the results go to a
+    folder of this run's own, read after the lock is released and then removed."""
     neuron, steps, batch, dt = spec.neuron, spikes.steps, spikes.batch, spikes.dt
     kind = "fixed" if layers[0].leak is not None else "float"
     structure = (tuple(spec.sizes), record_v, schedule, kind)
     if not (neuron.is_paper and not spec.bias):  # the paper's neuron keeps its earlier key (and warm builds)
         structure += (neuron.threshold_test, neuron.reset, _pending(neuron), neuron.clip, spec.bias)
     directory = cache_dir() / "standalone" / hashlib.sha1(repr(structure).encode()).hexdigest()[:12]
+    if build_slot:   # a folder (and lock) of its own: runs in other slots build and run meanwhile
+        directory = directory.with_name(f"{directory.name}-{build_slot}")
     directory.parent.mkdir(parents=True, exist_ok=True)
     results_name = f"results-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     results = directory / results_name
@@ -436,7 +439,7 @@ def _run_standalone(b2, spec: NetworkSpec, layers, spikes: SpikeBatch, record_v,
 def run_brian(spec: NetworkSpec, weights: list[torch.Tensor], input_spikes: torch.Tensor, target: str = "cython",
               fixed_point: FixedPoint | None = None, biases: list[torch.Tensor] | None = None,
               record_v: bool = False, schedule: str = "exact", chunk_images: int = 250,
-              progress: bool = True) -> BrianRecording:
+              progress: bool = True, build_slot: int = 0) -> BrianRecording:
     """Run 0/1 input spikes ``[T, batch, sizes[0]]`` through the Brian2 network of ``spec`` with
     ``weights`` (``[post, pre]`` per layer) and, when the spec has ``bias``, ``biases``
     (``[post]`` per layer), images back to back: the float network (agreeing spike for spike
@@ -448,6 +451,10 @@ def run_brian(spec: NetworkSpec, weights: list[torch.Tensor], input_spikes: torc
     or ``cpp_standalone`` (one compiled run, built under ``cache_dir()``).
     record_v: also record the pre-reset membrane potentials (memory ``T * batch * neurons``).
     schedule: ``exact`` (agrees with the mirror) or ``brian2-default`` (Brian2's own order).
+    build_slot: cpp_standalone only: slot k > 0 builds in a folder of its own (the structure's
+    folder name plus ``-k``), so that runs of one structure in k slots build and run at once
+    instead of waiting for one folder's lock (``training.evaluate`` gives chunk i of a run on
+    Dask workers slot i); the same results in every slot.
     Bad arguments raise ValueError before anything is simulated; an interrupted run
     (SIGINT) raises KeyboardInterrupt.
     """
@@ -457,6 +464,7 @@ def run_brian(spec: NetworkSpec, weights: list[torch.Tensor], input_spikes: torc
     check_choice(target, "target", TARGETS)
     check_choice(schedule, "schedule", SCHEDULES)
     check_int(chunk_images, "chunk_images")
+    check_int(build_slot, "build_slot", 0)
     layers = _layers(spec, weights, fixed_point, biases)
     check_spikes(input_spikes, spec.sizes[0])
     start = time.perf_counter()
@@ -468,7 +476,7 @@ def run_brian(spec: NetworkSpec, weights: list[torch.Tensor], input_spikes: torc
     b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILE_ARGS)
     with _heap_frozen():
         if target == "cpp_standalone":
-            events, v = _run_standalone(b2, spec, layers, spikes, record_v, schedule, progress)
+            events, v = _run_standalone(b2, spec, layers, spikes, record_v, schedule, progress, build_slot)
         else:
             events, v = _run_runtime(b2, target, spec.neuron, layers, spikes, record_v, schedule, chunk_images,
                                      progress)

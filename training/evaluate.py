@@ -2,6 +2,11 @@
 spike counts -> metrics. ``spikesynth evaluate``, ``simulate``, the trainers' test evaluation, the
 figures and the fixed-point sweep all score through ``evaluate``; the mirror and Brian2 are two
 back-ends of the same call (``models.backends``), so they see the same spikes for one seed.
+
+With ``workers`` (or ``scheduler``) a Brian2 evaluation runs on Dask workers (``brian2_chunks``):
+the spikes are encoded here once, cut into chunks of consecutive images, each chunk is its own
+Brian2 run on a worker, and the counts are put back together in order, so the report is the one
+of a single run over all images.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ import numpy as np
 import torch
 
 from models.ann import relu_mlp
-from models.backends import Network, check_backend, layer_counts
+from models.backends import Network, Run, check_backend, layer_counts, run
+from models.encode import encode
 from models.events import energy_report, synaptic_ops
 from models.spec import NetworkSpec
 
 from .data import load_images
 from .metrics import per_image_mse
-from .settings import check_device
+from .settings import check_device, check_int
 
 #: Weight bit widths of the fixed-point sweep (``bit_sweep``).
 BITS = (8, 6, 4)
@@ -50,7 +56,8 @@ def _mse(reference: torch.Tensor, output: torch.Tensor) -> float | None:
 
 
 def evaluate(net: Network, images, kind: str = "snn", backend: str = "mirror", target: str = "cpp_standalone",
-             seed: int = 0, device: str = "cpu", progress: bool = False) -> tuple[dict, torch.Tensor]:
+             seed: int = 0, device: str = "cpu", progress: bool = False, workers: int | None = None,
+             scheduler: str | None = None) -> tuple[dict, torch.Tensor]:
     """Score ``net`` on images ``[n, ...]`` in [0, 1] and return ``(report, outputs)``.
 
     snn: the images' input spikes (``models.encode.encode``, seeded with ``seed``) run in the
@@ -61,7 +68,19 @@ def evaluate(net: Network, images, kind: str = "snn", backend: str = "mirror", t
     (None when the two maps differ in size); for an SNN also ``backend``, ``target``,
     ``fixed_point`` (its parameters, or None), ``spikes_per_image`` (mean: input, then every layer),
     ``seconds`` (the simulation), synaptic operations and the energy estimate (``models.events``).
+    workers / scheduler: run Brian2 in chunks on a local Dask cluster of that many worker processes
+    or on the cluster of that scheduler (``brian2_chunks``; ``seconds`` is then the wall time of
+    all chunks): the same report otherwise.
     """
+    distributed = workers is not None or scheduler is not None
+    if distributed:
+        from . import sweeps
+
+        sweeps.check_options(workers, scheduler)
+        if kind != "snn" or backend != "brian2":
+            raise ValueError("workers and scheduler run Brian2 chunks: they need an SNN and backend 'brian2' "
+                             f"(got kind {kind!r}, backend {backend!r})")
+        sweeps.require_distributed()
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     x = check_images(images, net.spec.sizes[0] if kind == "ann" else None)
@@ -75,7 +94,13 @@ def evaluate(net: Network, images, kind: str = "snn", backend: str = "mirror", t
                                  for a in range(0, len(x), ANN_BATCH)])
         return {"n": len(x), "pixel_mse": _mse(x, outputs), "spike_mse": None}, outputs
     check_backend(backend, target)
-    inputs, result = layer_counts(net, x, seed=seed, backend=backend, target=target, device=device, progress=progress)
+    if distributed:
+        spikes = encode(x, net.spec, seed=seed)   # here, once: the spikes layer_counts gives one Brian2 run
+        inputs = spikes.sum(0, dtype=torch.int64).numpy()
+        result = brian2_chunks(net, spikes, target, workers, scheduler, progress)
+    else:
+        inputs, result = layer_counts(net, x, seed=seed, backend=backend, target=target, device=device,
+                                      progress=progress)
     outputs = torch.as_tensor(result.counts[-1], dtype=torch.float32)
     report = {"n": len(x), "pixel_mse": _mse(x, outputs), "spike_mse": _mse(torch.as_tensor(inputs), outputs),
               "backend": backend, "target": target if backend == "brian2" else None,
@@ -133,3 +158,48 @@ def bit_sweep(net: Network, images, bits: Sequence[int] = BITS, seed: int = 0,
         sweep_net = net.with_bits(b)
         report, _ = evaluate(sweep_net, images, seed=seed, progress=progress)
         yield ("float64" if b is None else f"{b}-bit"), sweep_net, report
+
+
+def _pack(spikes: torch.Tensor) -> tuple:
+    """0/1 spikes ``[T, n, N]`` as bits (what a chunk sends to its worker): ``(bits, N, dtype)``."""
+    return np.packbits(spikes.numpy().astype(bool), axis=-1), spikes.shape[-1], str(spikes.dtype).split(".")[-1]
+
+
+def _unpack(bits: np.ndarray, n_in: int, dtype: str) -> torch.Tensor:
+    return torch.from_numpy(np.unpackbits(bits, axis=-1, count=n_in).astype(dtype))
+
+
+def _chunk_counts(net: Network, packed: tuple, target: str, slot: int) -> list:
+    """On a worker: one chunk's Brian2 run (build folder ``slot``); its spike counts per layer."""
+    return run(net, _unpack(*packed), "brian2", target, progress=False, build_slot=slot).counts
+
+
+def brian2_chunks(net: Network, spikes: torch.Tensor, target: str = "cpp_standalone", workers: int | None = None,
+                  scheduler: str | None = None, progress: bool = True, chunks: int | None = None) -> Run:
+    """Run 0/1 input spikes ``[T, n, sizes[0]]`` through ``net`` in Brian2 (``target``) on Dask
+    workers: a local cluster of ``workers`` processes (``training.sweeps.cluster``) or the cluster of
+    ``scheduler``. The items are cut into ``chunks`` chunks of consecutive items (default: as many
+    as there are workers; at most n), chunk i runs as its own Brian2 run on a worker (cpp_standalone in build slot i, so
+    the chunks of one machine do not wait for one build folder), and the counts come back in order:
+    those of one run over all items (every item starts from rest). Returns a ``Run`` whose
+    ``seconds`` is the wall time from the first chunk sent to the last count received."""
+    import time
+
+    from . import sweeps
+
+    check_backend("brian2", target)
+    if chunks is not None:
+        check_int(chunks, "chunks")
+    if not (isinstance(spikes, torch.Tensor) and spikes.dim() == 3 and spikes.shape[1] >= 1):
+        raise ValueError(f"spikes must be a tensor [T, n, N] with n >= 1, got {getattr(spikes, 'shape', spikes)!r}")
+    with sweeps.cluster(workers, scheduler, same_code=sweeps.SOURCE_PACKAGES) as client:
+        bounds = sweeps.chunk_bounds(spikes.shape[1], chunks or workers or sweeps.worker_count(client))
+        start = time.perf_counter()
+        shared_net = client.scatter(net, broadcast=True, hash=False)
+        tasks = [sweeps.Task(f"images {a}-{b - 1}", _chunk_counts,
+                             (shared_net, client.scatter(_pack(spikes[:, a:b]), hash=False), target, i))
+                 for i, (a, b) in enumerate(bounds)]
+        results = sweeps.run_tasks(client, tasks, threads=None, progress=progress, desc=f"brian2 {target} chunks")
+        seconds = time.perf_counter() - start
+    counts = [np.concatenate([results[t.name][layer] for t in tasks]) for layer in range(net.spec.n_layers)]
+    return Run(counts, seconds, "brian2", target)

@@ -36,6 +36,8 @@ INSTALL_HINT = 'pip install -e ".[dask]" (in a spikesynth checkout) or pip insta
 CONNECT_TIMEOUT = 5.0
 # distributions whose versions must agree between the client and every worker
 _VERSIONED = ("torch", "numpy", "brian2", "scipy", "safetensors")
+#: spikesynth's packages, whose source every worker must share with the client (``check_same_code``).
+SOURCE_PACKAGES = ("encoders", "models", "training", "figures")
 
 
 class SweepError(RuntimeError):
@@ -104,7 +106,8 @@ def torch_threads(threads: int | None):
 
 @contextlib.contextmanager
 def cluster(workers: int | None = None, scheduler: str | None = None, shared=(), same_code=(),
-            timeout: float | None = None, allowed_failures: int = 3, silence_logs: int | None = None):
+            timeout: float | None = None, allowed_failures: int = 3, silence_logs: int | None = None,
+            preimport=("brian2",)):
     """Yield a ``distributed.Client`` for a sweep, and close what was started afterwards.
 
     workers: start a ``LocalCluster`` of that many worker processes on 127.0.0.1 (one thread
@@ -114,8 +117,10 @@ def cluster(workers: int | None = None, scheduler: str | None = None, shared=(),
     worker must see them (``check_shared``). same_code: top-level packages every worker must
     run in the same version as this process (``check_same_code``). allowed_failures: how
     often a task's worker may die before the task fails (a local cluster's scheduler only;
-    an existing scheduler keeps its own setting). Everything is checked before any task
-    runs; ValueError naming the option otherwise."""
+    an existing scheduler keeps its own setting). preimport: modules every worker imports in its
+    main thread when it starts (``brian2``: its import installs a signal handler, which a task,
+    running in a worker thread, may not). Everything is checked before any task runs;
+    ValueError naming the option otherwise."""
     import logging
 
     check_options(workers, scheduler)
@@ -149,6 +154,10 @@ def cluster(workers: int | None = None, scheduler: str | None = None, shared=(),
                                  f"{timeout:g} s); start some with `dask worker {scheduler}`") from None
         if same_code:
             check_same_code(client, same_code)
+        if preimport:
+            from .sweeps_worker import Preimport
+
+            client.register_plugin(Preimport(preimport))
         for folder in shared:
             check_shared(client, folder)
         yield client
@@ -286,6 +295,19 @@ def estimate_wall(tasks, workers: int) -> float:
         free[i] = done[ready.name]
         pending.remove(ready)
     return max(done.values(), default=0.0)
+
+
+def chunk_bounds(n: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` (at most ``n``) contiguous ``(start, stop)`` ranges covering ``range(n)`` in order,
+    their lengths differing by at most one."""
+    parts = max(1, min(n, parts))
+    size, extra = divmod(n, parts)
+    bounds, start = [], 0
+    for i in range(parts):
+        stop = start + size + (i < extra)
+        bounds.append((start, stop))
+        start = stop
+    return bounds
 
 
 def minutes(seconds: float) -> str:

@@ -3,8 +3,9 @@
 Each subcommand lives in its own module, which defines
 ``configure_<name>(parser)`` (adds the arguments) and ``run_<name>(args) -> int``.
 A subcommand whose module does not exist yet says so and exits with status 2. Bad input
-(ValueError), a missing file and any other OSError (a full disk, a read-only folder) are
-one line on stderr and exit status 1; Ctrl-C is exit status 130.
+(ValueError), a missing file, any other OSError (a full disk, a read-only folder) and failed Dask
+tasks (``training.sweeps.SweepError``, naming them) are one line on stderr and exit status 1;
+Ctrl-C is exit status 130.
 """
 
 from __future__ import annotations
@@ -106,10 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from training.sweeps import SweepError   # (imports no Dask)
+
     try:
         _check_vocabulary(args)
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, SweepError) as exc:   # SweepError: Dask tasks failed (named)
         print(f"spikesynth {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:   # e.g. a full disk or a read-only folder met during the work

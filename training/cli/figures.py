@@ -57,7 +57,7 @@ def run_figures(args) -> int:
     from figures import style
     from figures.runner import Context
     from models.files import check_output_dir
-    from training.sweeps import SweepError, check_options, require_distributed, torch_threads
+    from training.sweeps import check_options, require_distributed, torch_threads
 
     names = FIGURES if "all" in args.names else args.names
     unknown = [n for n in names if n not in FIGURES]
@@ -78,11 +78,7 @@ def run_figures(args) -> int:
     style.apply()
     modules = [importlib.import_module(f"figures.{name}") for name in names]
     with torch_threads(args.threads):
-        try:
-            _make(args, ctx, names, modules)
-        except SweepError as exc:
-            print(f"spikesynth figures: error: {exc}", file=sys.stderr)
-            return 1
+        _make(args, ctx, names, modules)
     return 0
 
 

@@ -42,15 +42,26 @@ def configure_simulate(parser) -> None:
     _common(parser, 10000, "cpp_standalone")
     parser.add_argument("--backend", default="brian2", choices=("brian2", "mirror"),
                         help="brian2 (the equation-defined network) or mirror (the PyTorch model)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="cut the images into N chunks, each its own Brian2 run on one of N local Dask worker "
+                             "processes (needs dask[distributed]); the same numbers as one run")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the chunks on the workers of a running Dask scheduler instead, e.g. tcp://host:8786")
 
 
 def run_simulate(args) -> int:
     """Run a dataset split through a model file and print the reconstruction metrics."""
     from training.evaluate import evaluate
+    from training.sweeps import check_options, require_distributed
 
+    check_options(args.workers, args.scheduler)
+    if args.workers is not None or args.scheduler is not None:
+        if args.backend != "brian2":
+            raise ValueError("--workers and --scheduler run Brian2 chunks: they need --backend brian2")
+        require_distributed()
     net, images = _load(args)
     report, _ = evaluate(net, images, backend=args.backend, target=args.target, seed=args.seed, device=args.device,
-                         progress=True)   # the bars go to stderr, JSON to stdout
+                         progress=True, workers=args.workers, scheduler=args.scheduler)   # bars: stderr, JSON: stdout
     if args.json:
         print(json.dumps(report, indent=2))
     else:
