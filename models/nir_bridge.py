@@ -658,7 +658,10 @@ def _decay_and_scale(conv: Convention, tau: np.ndarray, r: np.ndarray, dt: float
     tau_dt = float(meta.get("dt", dt)) if meta_spec is not None else dt
 
     def forward(a: np.ndarray) -> np.ndarray:
-        return np.array([NeuronSpec(alpha=float(a[0]), decay_form=decay_form).tau(tau_dt)], dtype=np.float64)
+        try:
+            return np.array([NeuronSpec(alpha=float(a[0]), decay_form=decay_form).tau(tau_dt)], dtype=np.float64)
+        except ValueError:      # alpha outside [0, 1)
+            return np.array([np.nan])
 
     alpha = None
     if meta_spec is not None:
@@ -669,8 +672,9 @@ def _decay_and_scale(conv: Convention, tau: np.ndarray, r: np.ndarray, dt: float
             notes.append(f"{tag}: tau = {float(t)!r} is not what the export wrote for the metadata's alpha "
                          f"{meta_alpha!r}: alpha recovered from tau")
     if alpha is None:
-        guess = check_number(tau_dt / float(t), "dt / tau", 0.0, 1.0, hi_open=True) if decay_form == "linear" \
-            else -math.expm1(-tau_dt / float(t))
+        guess = tau_dt / float(t) if decay_form == "linear" else -math.expm1(-tau_dt / float(t))
+        _check(0.0 <= guess < 1.0, f"{tag}: tau = {float(t)!r} at dt = {tau_dt!r} s gives a per-step leak alpha = "
+                                   f"{guess!r}, outside the spec's [0, 1) (is dt right?)")
         a, n = recover(forward, np.array([float(t)]), guess)
         _note_recovery(n, f"{tag}: alpha", float(a), notes, f"tau({tau_dt!r} s, {decay_form})")
         alpha = float(a)
