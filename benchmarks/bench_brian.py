@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -25,18 +24,19 @@ from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from models.brian_snn import TARGETS, run_brian
-from models.io import load_model
-from models.simulate import BATCH, build_model, encode_images, mirror_counts
+from models.backends import MIRROR_BATCH, Network
+from models.backends import run as run_network
+from models.brian_snn import TARGETS
+from models.encode import encode
 from training.data import load_images
 
 
 def mismatches(model, spikes: torch.Tensor, rec) -> list[int]:
-    """Spikes that differ between the mirror and a Brian2 run, per layer, ``BATCH`` images at a time."""
+    """Spikes that differ between the mirror and a Brian2 run, per layer, ``MIRROR_BATCH`` images at a time."""
     total = [0] * model.spec.n_layers
-    for a in tqdm(range(0, rec.batch, BATCH), desc="checking", unit="batch", leave=False):
-        b = min(a + BATCH, rec.batch)
-        ref = model.forward(spikes[:, a:b])
+    for a in tqdm(range(0, rec.batch, MIRROR_BATCH), desc="checking", unit="batch", leave=False):
+        b = min(a + MIRROR_BATCH, rec.batch)
+        ref = model.forward(spikes[:, a:b].to(torch.float64))
         for layer, s in enumerate(ref.spikes):
             total[layer] += int((rec.dense(layer, a, b) != s).sum())
     return total
@@ -66,20 +66,18 @@ def main() -> None:
 
 def run(args) -> None:
     """The measurements (see the module docstring)."""
-    spec, weights, _ = load_model(args.model, kind="snn")
-    model = build_model(spec, weights)
+    net = Network.from_file(args.model, kind="snn")
+    spec, model = net.spec, net.mirror()
     images, _ = load_images(args.dataset, "test", args.data_dir, as_float=True)
-    spikes = encode_images(images[:args.n], spec, seed=0)
+    spikes = encode(images[:args.n], spec, seed=0)
     print(f"{args.n} {args.dataset} test images, sizes {list(spec.sizes)}, T={spec.steps}, "
           f"{torch.get_num_threads()} torch threads")
 
-    start = time.perf_counter()
-    mirror_counts(model, spikes, progress=False)
-    base = time.perf_counter() - start
+    base = run_network(net, spikes, "mirror", progress=False).seconds
     print(f"{'mirror float64':>21}: {args.n:6d} images {base:8.2f} s {args.n / base:9.1f} images/s  (baseline)")
     for backend in args.targets:
         n = args.n if backend == "cpp_standalone" else min(args.runtime_n, args.n)
-        rec = run_brian(spec, weights, spikes[:, :n], target=backend, progress=False)
+        rec = run_network(net, spikes[:, :n], "brian2", backend, record=True, progress=False).recording
         bad = mismatches(model, spikes[:, :n], rec)
         ratio = (rec.seconds / n) / (base / args.n)
         print(f"{'brian2 ' + backend:>21}: {n:6d} images {rec.seconds:8.2f} s {n / rec.seconds:9.1f} images/s  "

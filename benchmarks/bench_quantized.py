@@ -16,11 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from models.brian_snn import TARGETS, run_brian
-from models.compare import compare_recordings
-from models.io import load_model
-from models.simulate import BITS, bit_sweep, brian_args, encode_images
+from models.backends import Network
+from models.brian_snn import TARGETS
+from models.compare import compare_networks
+from models.encode import encode
 from training.data import load_images
+from training.evaluate import BITS, bit_sweep
 
 
 def main() -> None:
@@ -34,15 +35,15 @@ def main() -> None:
     parser.add_argument("--bits", type=int, nargs="+", default=list(BITS))
     args = parser.parse_args()
 
-    spec, weights, _ = load_model(args.model, kind="snn")
+    net = Network.from_file(args.model, kind="snn")
+    spec = net.spec
     images, _ = load_images(args.dataset, "test", args.data_dir, as_float=True)
     images = images[:args.n]
-    check = encode_images(images[:args.check], spec, seed=1)
+    check = encode(images[:args.check], spec, seed=1)
     print(f"{args.n} {args.dataset} test images, sizes {list(spec.sizes)}, T={spec.steps}")
     print(f"{'weights':>8} {'spike_mse':>10} {'pixel_mse':>10} {'synops/img':>11} {'brian2 mismatches':>18}")
-    for name, model, report in bit_sweep(spec, weights, images, args.bits, progress=False):
-        brian = run_brian(**brian_args(model), input_spikes=check, target=args.target, progress=False)
-        rows = compare_recordings(model.forward(check), brian)
+    for name, sweep_net, report in bit_sweep(net, images, args.bits, progress=False):
+        rows, _, _ = compare_networks(sweep_net, check, args.target, progress=False)
         print(f"{name:>8} {report['spike_mse']:10.4f} {report['pixel_mse']:10.4f} "
               f"{report['synops_per_image']:11.0f} {str([r['mismatches'] for r in rows]):>18}")
 

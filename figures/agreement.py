@@ -18,29 +18,25 @@ def configs(ctx) -> list:
 
 
 def make(ctx) -> dict:
-    import time
-
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from models.brian_snn import run_brian
+    from models.backends import Network, run
     from models.compare import compare_recordings
-    from models.io import load_model
-    from models.simulate import build_model, encode_images
+    from models.encode import encode
 
     from .style import color
 
-    run = trained_autoencoder(ctx, configs(ctx)[0])
-    spec, weights, _ = load_model(run["model"])
-    model = build_model(spec, weights)
+    trained = trained_autoencoder(ctx, configs(ctx)[0])
+    net = Network.from_file(trained["model"])
+    spec = net.spec
     images = test_images(ctx, cap=MAX_IMAGES)
     n = len(images)
-    spikes = encode_images(images, spec, seed=ctx.seed).to(model.weights[0].dtype)
-    start = time.perf_counter()
-    mirror = model(spikes)
-    mirror_seconds = time.perf_counter() - start
-    brian = run_brian(spec, weights, spikes, target=BACKEND)
-    rows = compare_recordings(mirror, brian)
+    spikes = encode(images, spec, seed=ctx.seed)
+    mirror = run(net, spikes, "mirror", record=True, progress=False)
+    brian = run(net, spikes, "brian2", BACKEND, record=True)
+    rows = compare_recordings(mirror.recording, brian.recording)
+    mirror_seconds = mirror.seconds
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(10, 3.4))
     x = np.arange(len(rows))
     ax_a.bar(x - 0.2, [r["mirror_spikes"] for r in rows], 0.4, color=color("mirror"), label="mirror spikes")

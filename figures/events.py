@@ -17,15 +17,16 @@ def configs(ctx) -> list:
 def make(ctx) -> dict:
     import matplotlib.pyplot as plt
 
-    from models.io import load_model
-    from models.simulate import bit_sweep
+    from models.backends import Network
+    from training.evaluate import bit_sweep
 
     from .style import color, sweep_colors
 
     run = trained_autoencoder(ctx, configs(ctx)[0])
-    spec, weights, _ = load_model(run["model"])
+    net = Network.from_file(run["model"])
+    spec = net.spec
     images = test_images(ctx, cap=MAX_IMAGES)
-    reports = {name: report for name, _, report in bit_sweep(spec, weights, images, seed=ctx.seed)}
+    reports = {name: report for name, _, report in bit_sweep(net, images, seed=ctx.seed)}
     base = reports["float64"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     layers = [f"layer {i + 1}" for i in range(spec.n_layers)]

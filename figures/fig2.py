@@ -14,21 +14,18 @@ def make(ctx) -> dict:
     import numpy as np
     import torch
 
-    from encoders.rate import poisson
-    from models.brian_snn import run_brian
-    from models.compare import compare_recordings
-    from models.spec import NetworkSpec
-    from models.torch_snn import SpikingNetwork
+    from models.backends import Network
+    from models.compare import compare_networks
+    from models.encode import encode
+    from models.spec import EncoderSpec, NetworkSpec
 
     from .style import color
 
-    spec = NetworkSpec(sizes=(3, 1), steps=STEPS)
-    net = SpikingNetwork(spec, [torch.tensor([WEIGHTS], dtype=torch.float64)], dtype=torch.float64)
+    spec = NetworkSpec(sizes=(3, 1), steps=STEPS, encoder=EncoderSpec("poisson", {"max_rate": 1000.0}))
     rates = torch.tensor(RATES_HZ, dtype=torch.float64) / 1000.0   # as x in [0, 1] at max_rate 1000 Hz
-    spikes = poisson(rates[None], STEPS, 1000.0, spec.dt, seed=ctx.seed)   # [T, 1, 3]
-    mirror = net(spikes)
-    brian = run_brian(spec, list(net.weights), spikes, target="numpy", record_v=True, progress=False)
-    rows = compare_recordings(mirror, brian)
+    spikes = encode(rates[None], spec, seed=ctx.seed)   # [T, 1, 3]
+    rows, mirror, brian = compare_networks(Network(spec, [torch.tensor([WEIGHTS], dtype=torch.float64)]), spikes,
+                                           "numpy", progress=False)
     t = np.arange(1, STEPS + 1)
     v_mirror = mirror.v[0][:, 0, 0].numpy()
     v_brian = np.asarray(brian.v[0])[:, 0, 0]

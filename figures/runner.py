@@ -195,17 +195,16 @@ def save_reconstructions(ctx: Context, name: str, model: str, dataset: str, titl
     test evaluation after training scored (the same seed, so the same input spikes)."""
     import torch
 
-    from models.io import load_model
+    from models.backends import Network
     from training.autoencoder import EVAL_SEED
     from training.data import load_images
-    from training.evaluate import reconstruct
+    from training.evaluate import evaluate
 
     from .reconstructions import reconstruction_figure
 
-    spec, weights, _ = load_model(model)
     images, _ = load_images(dataset, "test", ctx.data_dir, as_float=True)
     images = torch.from_numpy(images[:n])
-    _, outputs = reconstruct(spec, weights, images, "snn", seed=EVAL_SEED)
+    _, outputs = evaluate(Network.from_file(model), images, seed=EVAL_SEED)
     ctx.save(name, reconstruction_figure(images, outputs, n, title),
              {"model": model, "dataset": dataset, "output_spike_counts_total": float(outputs.sum())})
 

@@ -7,9 +7,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .backends import Network, run
 from .brian_snn import BrianRecording
 from .files import atomic_path
 from .torch_snn import Recording
+
+
+def compare_networks(net: Network, spikes: torch.Tensor, target: str = "numpy", device: str = "cpu",
+                     progress: bool = True) -> tuple[list[dict], Recording, BrianRecording]:
+    """The same 0/1 input spikes ``[T, n, sizes[0]]`` through both back-ends of one run
+    (``models.backends.run``): the float64 (or fixed-point) mirror and Brian2 (``target``, with
+    the membranes recorded). Returns ``(rows, mirror recording, Brian2 recording)``, rows as
+    ``compare_recordings``."""
+    mirror = run(net, spikes, "mirror", device=device, record=True, progress=False).recording
+    brian = run(net, spikes, "brian2", target, record=True, record_v=True, progress=progress).recording
+    return compare_recordings(mirror, brian), mirror, brian
 
 
 def compare_recordings(ref: Recording, rec: BrianRecording) -> list[dict]:

@@ -129,7 +129,7 @@ def test_rejects_bad_arguments():
 def test_model_file_with_wrong_shapes_is_refused_before_simulating(tmp_path, monkeypatch, capsys):
     from safetensors.torch import save_file
 
-    import models.simulate
+    import models.backends
     from training.cli import main
 
     spec = NetworkSpec(sizes=(784, 196, 784))
@@ -140,7 +140,7 @@ def test_model_file_with_wrong_shapes_is_refused_before_simulating(tmp_path, mon
     def must_not_run(*args, **kwargs):
         raise AssertionError("the simulation started")
 
-    monkeypatch.setattr(models.simulate, "run_brian", must_not_run)
+    monkeypatch.setattr(models.backends, "run_brian", must_not_run)
     assert main(["simulate", "--model", str(path), "--n", "5", "--target", "numpy"]) == 1
     assert "another architecture" in capsys.readouterr().err
 

@@ -19,7 +19,9 @@ def test_demo_runs_offline_and_agrees(tmp_path, capsys, monkeypatch, plotted):
     spec, weights, _ = load_model(out / "model.safetensors")
     test = torch.from_numpy(load_sample("test")[0]).to(torch.float32) / 255
     scored, outputs = evaluate_model(spec, weights, test, seed=0)
-    assert scored == summary["test"] and outputs[:10].sum() > 0
+    timing = ("seconds",)   # the one number that differs between two evaluations
+    assert {k: v for k, v in scored.items() if k not in timing} == {
+        k: v for k, v in summary["test"].items() if k not in timing} and outputs[:10].sum() > 0
     assert torch.equal(plotted["inputs"], test[:10]) and torch.equal(plotted["outputs"], outputs[:10])
     assert summary["test"]["n"] == 1000 and 0 < summary["test"]["spike_mse"] < 1.5
     assert [r["mismatches"] for r in summary["brian2_vs_mirror"]] == [0, 0]

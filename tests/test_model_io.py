@@ -89,8 +89,8 @@ def test_a_file_whose_weight_names_skip_a_layer_is_refused(tmp_path):
         load_model(tmp_path / "gap.safetensors")
 
 
-def test_encode_images_validates_the_spec_encoder_params():
-    from models.simulate import encode_images
+def test_encode_validates_the_spec_encoder_params():
+    from models.encode import encode as encode_images
     from models.spec import EncoderSpec, NetworkSpec
     images = torch.rand(3, 4)
     default = NetworkSpec(sizes=(4, 2), encoder=EncoderSpec("poisson", {}))        # max_rate: the encoder's 300 Hz

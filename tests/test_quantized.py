@@ -6,10 +6,10 @@ import torch
 from models.brian_snn import run_brian
 from models.compare import compare_recordings
 from models.quantized import FixedPoint, QuantizedNetwork, quantize_weights
-from models.simulate import bit_sweep, simulate
+from models.backends import Network
 from models.spec import NetworkSpec, NeuronSpec
-from models.torch_snn import SpikingNetwork
 from tests.test_brian import random_input, random_net
+from training.evaluate import bit_sweep, evaluate
 
 F64 = torch.float64
 
@@ -88,16 +88,16 @@ def test_saturation_at_the_lower_bound_is_kept_without_recording():
 def test_bit_sweep_runs_the_float_mirror_then_each_bit_width_on_the_same_spikes():
     net = random_net(sizes=(100, 30, 100))
     images = torch.rand(6, 100, generator=torch.Generator().manual_seed(2), dtype=F64)
-    sweep = list(bit_sweep(net.spec, list(net.weights), images, bits=(8, 3), seed=4, progress=False))
+    sweep = list(bit_sweep(Network(net.spec, list(net.weights)), images, bits=(8, 3), seed=4, progress=False))
     assert [name for name, _, _ in sweep] == ["float64", "8-bit", "3-bit"]
-    assert isinstance(sweep[0][1], SpikingNetwork) and [m.fmt.weight_bits for _, m, _ in sweep[1:]] == [8, 3]
+    assert sweep[0][1].fixed_point is None and [n.fixed_point.weight_bits for _, n, _ in sweep[1:]] == [8, 3]
+    assert isinstance(sweep[1][1].mirror(), QuantizedNetwork) and sweep[1][2]["fixed_point"]["weight_bits"] == 8
     assert len({report["spikes_per_image"][0] for _, _, report in sweep}) == 1       # the same input spikes
     assert all(report["spikes_per_image"][-1] > 0 for _, _, report in sweep)
-    for _, model, report in sweep:
-        assert report == {**simulate(model, images, backend="mirror", seed=4, progress=False),
-                          "seconds": report["seconds"]}
+    for _, sweep_net, report in sweep:
+        assert report == {**evaluate(sweep_net, images, seed=4)[0], "seconds": report["seconds"]}
     with pytest.raises(ValueError, match="weight_bits"):
-        list(bit_sweep(net.spec, list(net.weights), images, bits=(1,), progress=False))
+        list(bit_sweep(Network(net.spec, list(net.weights)), images, bits=(1,), progress=False))
 
 
 def _rule_network(**neuron):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 import tempfile
 import time
@@ -27,7 +26,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from tqdm import tqdm
 
 from encoders.rate import check_seed, make_generator
 from models.encode import encode
@@ -43,6 +41,7 @@ from .checkpoints import load_checkpoint, save_checkpoint
 from .data import load_images
 from .defaults import DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS, TRAINERS
 from .evaluate import check_images, evaluate_model
+from .loop import batches
 from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
 from .settings import (check_bool, check_choice, check_device, check_int, check_optional_int, checked,
@@ -212,7 +211,6 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
             raise ValueError(f"train_limit must be in [1, {len(images)}], got {cfg.train_limit}")
         images = images[:cfg.train_limit]
     images = torch.from_numpy(images).reshape(len(images), -1)
-    n_batches = math.ceil(len(images) / cfg.batch_size)
 
     gen = make_generator(cfg.seed)
     weights = [w.to(device) for w in init_weights(spec, gen, scale=0.01 if cfg.is_ann else 0.1, dtype=dtype)]
@@ -223,49 +221,39 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
     if saved is not None:
         done, elapsed, history = _restore(out / CHECKPOINT_FILE, saved, weights, adam, gen)
 
-    total = cfg.epochs * n_batches
-    bar = tqdm(total=total, initial=done, desc=f"train {cfg.trainer}", unit="batch", disable=not progress)
     start, cpu_start = time.perf_counter() - elapsed, time.process_time()
     neuron = spec.neuron
-
-    @functools.lru_cache(maxsize=2)
-    def order_of(epoch: int) -> torch.Tensor:
-        return _shuffle(len(images), cfg.seed, epoch)
-
-    def batch_images(number: int) -> torch.Tensor:
-        epoch, index = divmod(number - 1, n_batches)
-        return images[order_of(epoch)[index * cfg.batch_size:(index + 1) * cfg.batch_size]]
+    loop = batches(len(images), cfg.batch_size, cfg.epochs, functools.lru_cache(maxsize=2)(
+        lambda epoch: _shuffle(len(images), cfg.seed, epoch)), desc=f"train {cfg.trainer}", progress=progress,
+        start=done)
+    total = loop.total
 
     # Spikes are drawn in this thread: a worker thread drawing ahead competed with the products.
-    try:
-        for number in range(done + 1, total + 1):
-            x = batch_images(number)
-            if cfg.is_ann:
-                xd = x.to(device=device, dtype=dtype)
-                loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
-                record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
+    for batch in loop:
+        number, x = batch.number, images[batch.items]
+        if cfg.is_ann:
+            xd = x.to(device=device, dtype=dtype)
+            loss, output = ann_batch(weights, xd, xd, opt_cfg, adam)
+            record = {"loss": loss, "pixel_mse": float(per_image_mse(x, output.cpu()).mean())}
+        else:
+            spikes = encode(x, spec, generator=gen).to(device=device, dtype=dtype)
+            if cfg.trainer == "paper":
+                stats = online_batch(weights, spikes, spikes, neuron, opt_cfg, checked=True)
             else:
-                spikes = encode(x, spec, generator=gen).to(device=device, dtype=dtype)
-                if cfg.trainer == "paper":
-                    stats = online_batch(weights, spikes, spikes, neuron, opt_cfg, checked=True)
-                else:
-                    lr = cosine_lr(opt_cfg.lr, number - 1, total)
-                    stats = bptt_batch(weights, spikes, spikes, neuron, replace(opt_cfg, lr=lr), adam, checked=True)
-                out_counts = stats.counts[-1].cpu()
-                record = {"loss": stats.loss,
-                          "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
-                          "pixel_mse": float(per_image_mse(x, out_counts).mean()),
-                          "error_density": stats.error_density}
-            for key, value in record.items():
-                history[key].append(value)
-            bar.update(1)
-            bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
-            if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
-                _save_checkpoint_or_say(out / CHECKPOINT_FILE, *_state(cfg, number, weights, adam, gen, start, history))
-            if on_batch is not None:
-                on_batch(number, record)
-    finally:
-        bar.close()
+                lr = cosine_lr(opt_cfg.lr, number - 1, total)
+                stats = bptt_batch(weights, spikes, spikes, neuron, replace(opt_cfg, lr=lr), adam, checked=True)
+            out_counts = stats.counts[-1].cpu()
+            record = {"loss": stats.loss,
+                      "spike_mse": float(per_image_mse(spikes.sum(0).cpu(), out_counts).mean()),
+                      "pixel_mse": float(per_image_mse(x, out_counts).mean()),
+                      "error_density": stats.error_density}
+        for key, value in record.items():
+            history[key].append(value)
+        loop.bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
+        if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
+            _save_checkpoint_or_say(out / CHECKPOINT_FILE, *_state(cfg, number, weights, adam, gen, start, history))
+        if on_batch is not None:
+            on_batch(number, record)
     train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     weights = [w.detach().cpu() for w in weights]

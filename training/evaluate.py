@@ -1,92 +1,135 @@
-"""Evaluate a trained autoencoder (SNN or ANN) on an image set: Spike-MSE and pixel MSE."""
+"""The one evaluation path: images -> input spikes (the spec's encoder) -> the mirror or Brian2 ->
+spike counts -> metrics. ``spikesynth evaluate``, ``simulate``, the trainers' test evaluation, the
+figures and the fixed-point sweep all score through ``evaluate``; the mirror and Brian2 are two
+back-ends of the same call (``models.backends``), so they see the same spikes for one seed.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
-from tqdm import tqdm
 
-from encoders.rate import make_generator
 from models.ann import relu_mlp
-from models.io import load_model
-from models.encode import ENCODE_BATCH, encode
+from models.backends import Network, check_backend, layer_counts
+from models.events import energy_report, synaptic_ops
 from models.spec import NetworkSpec
-from models.torch_snn import SpikingNetwork
 
 from .data import load_images
 from .metrics import per_image_mse
 from .settings import check_device
 
+#: Weight bit widths of the fixed-point sweep (``bit_sweep``).
+BITS = (8, 6, 4)
+#: Images per ANN forward pass (memory only).
+ANN_BATCH = 1000
+KINDS = ("snn", "ann")
 
-def check_images(images: torch.Tensor, n_pixels: int) -> torch.Tensor:
-    """Flatten images ``[n, ...]`` to float32 ``[n, n_pixels]``; ValueError unless they have
-    ``n_pixels`` values each, all finite and in [0, 1]."""
-    images = torch.as_tensor(images)
-    if images.dim() < 2 or images[0].numel() != n_pixels:
-        raise ValueError(f"images must hold {n_pixels} pixels each for this model, got shape {list(images.shape)}")
-    flat = images.reshape(len(images), n_pixels).to(torch.float32)
-    if not bool(torch.isfinite(flat).all()) or (flat.numel() and (float(flat.min()) < 0 or float(flat.max()) > 1)):
+
+def check_images(images, n_values: int | None = None) -> torch.Tensor:
+    """Flatten images ``[n, ...]`` to float32 ``[n, D]``; ValueError unless there is at least one,
+    every value is finite and in [0, 1] and (when given) ``D == n_values``."""
+    images = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
+    if images.dim() < 2 or len(images) == 0:
+        raise ValueError(f"images must be [n, ...] with n >= 1, got shape {list(images.shape)}")
+    if n_values is not None and images[0].numel() != n_values:
+        raise ValueError(f"images must hold {n_values} pixels each for this model, got shape {list(images.shape)}")
+    flat = images.reshape(len(images), -1).to(torch.float32)
+    if not bool(torch.isfinite(flat).all()) or (float(flat.min()) < 0 or float(flat.max()) > 1):
         raise ValueError("images must be finite pixel values in [0, 1]")
     return flat
 
 
-def reconstruct(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Tensor, kind: str = "snn",
-                seed: int = 0, device: str = "cpu", progress: bool = False):
-    """Run images through a model, ``ENCODE_BATCH`` images at a time.
+def _mse(reference: torch.Tensor, output: torch.Tensor) -> float | None:
+    """Mean z-scored MSE over images, or None when the maps differ in size (nothing to compare)."""
+    if reference.shape[1] != output.shape[1]:
+        return None
+    return float(per_image_mse(reference, output).mean())
 
-    images: ``[n, ...]`` pixels in [0, 1] with ``spec.sizes[0]`` values each.
-    snn: Poisson input spikes (``models.encode.encode``, seeded: the spikes that
-    ``spikesynth simulate`` uses) through the mirror; returns ``(input_counts, output_counts)``,
-    spike counts summed over the T steps, ``[n, N]`` each.
-    ann: returns ``(images [n, N], outputs [n, N])``.
+
+def evaluate(net: Network, images, kind: str = "snn", backend: str = "mirror", target: str = "cpp_standalone",
+             seed: int = 0, device: str = "cpu", progress: bool = False) -> tuple[dict, torch.Tensor]:
+    """Score ``net`` on images ``[n, ...]`` in [0, 1] and return ``(report, outputs)``.
+
+    snn: the images' input spikes (``models.encode.encode``, seeded with ``seed``) run in the
+    float64 mirror (on ``device``) or in Brian2 (``backend='brian2'``, ``target``); outputs are the
+    output layer's spike counts ``[n, N_out]`` (float32). ann: outputs are ``relu_mlp``'s.
+    report: ``n``, ``pixel_mse`` (images against outputs) and ``spike_mse`` (input against output
+    spike counts; None for an ANN), each z-scored per image and averaged over images and pixels
+    (None when the two maps differ in size); for an SNN also ``backend``, ``target``,
+    ``fixed_point`` (its parameters, or None), ``spikes_per_image`` (mean: input, then every layer),
+    ``seconds`` (the simulation), synaptic operations and the energy estimate (``models.events``).
     """
-    x = check_images(images, spec.sizes[0])
-    if kind not in ("snn", "ann"):
-        raise ValueError(f"kind must be 'snn' or 'ann', got {kind!r}")
-    gen = make_generator(seed)
-    ins, outs = [], []
-    if kind == "snn":
-        net = SpikingNetwork(spec, [w.to(device) for w in weights]).to(device)
-    with torch.no_grad():
-        for start in tqdm(range(0, len(x), ENCODE_BATCH), desc="evaluate", disable=not progress, leave=False):
-            batch = x[start:start + ENCODE_BATCH]
-            if kind == "snn":
-                spikes = encode(batch, spec, generator=gen).to(torch.float32)
-                ins.append(spikes.sum(0))
-                outs.append(net(spikes.to(device)).spikes[-1].sum(0).cpu())
-            else:
-                ins.append(batch)
-                outs.append(relu_mlp([w.to(device) for w in weights], batch.to(device)).cpu())
-    return torch.cat(ins), torch.cat(outs)
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    x = check_images(images, net.spec.sizes[0] if kind == "ann" else None)
+    if kind == "ann":
+        if backend != "mirror":
+            raise ValueError("an ANN model runs in torch only (backend 'mirror')")
+        check_device(device)
+        weights = [torch.as_tensor(w).to(device) for w in net.weights]
+        with torch.no_grad():
+            outputs = torch.cat([relu_mlp(weights, x[a:a + ANN_BATCH].to(device)).cpu()
+                                 for a in range(0, len(x), ANN_BATCH)])
+        return {"n": len(x), "pixel_mse": _mse(x, outputs), "spike_mse": None}, outputs
+    check_backend(backend, target)
+    inputs, result = layer_counts(net, x, seed=seed, backend=backend, target=target, device=device, progress=progress)
+    outputs = torch.as_tensor(result.counts[-1], dtype=torch.float32)
+    report = {"n": len(x), "pixel_mse": _mse(x, outputs), "spike_mse": _mse(torch.as_tensor(inputs), outputs),
+              "backend": backend, "target": target if backend == "brian2" else None,
+              "fixed_point": net.describe(),
+              "spikes_per_image": [float(inputs.sum(1).mean())] + [float(c.sum(1).mean()) for c in result.counts],
+              "seconds": result.seconds}
+    synops = synaptic_ops([inputs.sum(1)] + [c.sum(1) for c in result.counts[:-1]], net.spec.sizes)
+    report.update(energy_report(synops, net.spec.sizes))
+    return report, outputs
 
 
-def evaluate_model(spec: NetworkSpec, weights: list[torch.Tensor], images: torch.Tensor, kind: str = "snn",
-                   seed: int = 0, device: str = "cpu", progress: bool = False) -> tuple[dict, torch.Tensor]:
-    """Score a model on images ``[n, ...]`` in [0, 1]. Returns ``(metrics, outputs)``: metrics
-    ``{"n", "pixel_mse", "spike_mse"}`` (per image z-scored, averaged over images and pixels;
-    ``spike_mse`` is None for an ANN) and the outputs ``[n, N]`` they score (see ``reconstruct``),
-    so a plot can show exactly the reconstructions behind the numbers."""
-    x = check_images(images, spec.sizes[0])
-    ins, outs = reconstruct(spec, weights, x, kind, seed, device, progress)
-    metrics = {"n": len(x), "pixel_mse": float(per_image_mse(x, outs).mean()),
-               "spike_mse": float(per_image_mse(ins, outs).mean()) if kind == "snn" else None}
-    return metrics, outs
+def evaluate_model(spec: NetworkSpec, weights: list[torch.Tensor], images, kind: str = "snn", seed: int = 0,
+                   device: str = "cpu", progress: bool = False, biases: list | None = None) -> tuple[dict, torch.Tensor]:
+    """``evaluate`` of spec + weights (+ biases) in the mirror: ``(report, outputs)``."""
+    return evaluate(Network(spec, weights, biases), images, kind, seed=seed, device=device, progress=progress)
+
+
+def load_split(dataset: str, split: str = "test", data_dir: str | os.PathLike | None = None,
+               limit: int | None = None) -> torch.Tensor:
+    """The first ``limit`` images (all if None) of a dataset split (a name or your own images, see
+    ``training.data.load_images``) as float32 in [0, 1], ``[n, H, W]`` or ``[n, D]``."""
+    images, _ = load_images(dataset, split, data_dir, as_float=True)
+    if limit is not None:
+        if not (isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= len(images)):
+            raise ValueError(f"limit must be an integer in [1, {len(images)}] (the {dataset} {split} split), "
+                             f"got {limit!r}")
+        images = images[:limit]
+    return torch.from_numpy(np.ascontiguousarray(images))
 
 
 def evaluate_file(model: str | os.PathLike, dataset: str = "mnist", split: str = "test",
                   data_dir: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0,
-                  device: str = "cpu", progress: bool = False):
-    """Load a model file and evaluate it on the first ``limit`` images (all if None) of a
-    dataset split. Returns ``(metrics, kind, images, outputs)``: ``evaluate_model``'s metrics
-    and scored outputs ``[n, N]``, the model's kind and the images ``[n, H, W]`` in [0, 1]."""
+                  device: str = "cpu", progress: bool = False, backend: str = "mirror",
+                  target: str = "cpp_standalone", weight_bits: int | None = None):
+    """Load a model file and ``evaluate`` it on the first ``limit`` images (all if None) of a
+    dataset split. Returns ``(report, kind, images, outputs)``: the report and scored outputs
+    ``[n, N]``, the model's kind and the images in [0, 1]. Everything is checked before the run."""
     check_device(device)
+    check_backend(backend, target)
+    from models.io import load_model
+
     spec, weights, meta = load_model(model)
-    images, _ = load_images(dataset, split, data_dir, as_float=True)
-    if limit is not None:
-        if not (isinstance(limit, int) and 1 <= limit <= len(images)):
-            raise ValueError(f"limit must be an integer in [1, {len(images)}], got {limit!r}")
-        images = images[:limit]
-    images = torch.from_numpy(images)
-    metrics, outputs = evaluate_model(spec, weights, images, meta["kind"], seed, device, progress)
-    return metrics, meta["kind"], images, outputs
+    net = Network(spec, weights, meta["biases"]).with_bits(weight_bits)
+    images = load_split(dataset, split, data_dir, limit)
+    report, outputs = evaluate(net, images, meta["kind"], backend, target, seed, device, progress)
+    return report, meta["kind"], images, outputs
+
+
+def bit_sweep(net: Network, images, bits: Sequence[int] = BITS, seed: int = 0,
+              progress: bool = True) -> Iterator[tuple[str, Network, dict]]:
+    """``net`` in float64, then in fixed point with each of ``bits`` weight bits (``FixedPoint``
+    defaults otherwise), each evaluated in the mirror on ``images`` ``[n, ...]`` with the same
+    input spikes (``seed``). Yields ``(name, network, report)``: name ``float64`` or ``"{bits}-bit"``."""
+    for b in (None, *bits):
+        sweep_net = net.with_bits(b)
+        report, _ = evaluate(sweep_net, images, seed=seed, progress=progress)
+        yield ("float64" if b is None else f"{b}-bit"), sweep_net, report

@@ -8,10 +8,8 @@ import math
 import numpy as np
 import torch
 
-from encoders.rate import make_generator
-from models.encode import encode
+from models.backends import Network, layer_counts
 from models.spec import NetworkSpec
-from models.torch_snn import SpikingNetwork
 
 from ..metrics import zscore
 from ..settings import check_device
@@ -20,19 +18,16 @@ from .train import _check_features
 
 
 def synthesize_counts(spec: NetworkSpec, weights: list, features, seed: int = 0, device: str = "cpu",
-                      batch: int = 100) -> torch.Tensor:
-    """Run the audio-to-image network (``synthesis_spec``) on ``features [n, n_inputs]``:
-    Poisson input spikes over ``spec.steps`` steps, every layer updating within each step.
-    Returns the output spike counts ``[n, 784]`` (float32)."""
+                      backend: str = "mirror", target: str = "cpp_standalone") -> torch.Tensor:
+    """Run the audio-to-image network (``synthesis_spec``) on ``features [n, n_inputs]`` through
+    the one evaluation path (``models.backends.layer_counts``: the spec's encoder, seeded with
+    ``seed``, then the float64 mirror on ``device``, or Brian2 with ``backend='brian2'``), every
+    layer updating within each step. Returns the output spike counts ``[n, 784]`` (float32)."""
     check_device(device)
     x = _check_features(features, spec.sizes[0])
-    net = SpikingNetwork(spec, [torch.as_tensor(w) for w in weights]).to(device)
-    g = make_generator(seed)
-    out = []
-    for start in range(0, len(x), batch):
-        spikes = encode(x[start:start + batch], spec, generator=g).to(torch.float32)
-        out.append(net(spikes.to(device)).spikes[-1].sum(0).float().cpu())
-    return torch.cat(out)
+    _, result = layer_counts(Network(spec, weights), x, seed=seed, backend=backend, target=target, device=device,
+                             progress=False)
+    return torch.as_tensor(result.counts[-1], dtype=torch.float32)
 
 
 def min_mse_over_references(counts, digits, references) -> np.ndarray:

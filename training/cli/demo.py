@@ -24,14 +24,12 @@ def configure_demo(parser) -> None:
 
 
 def run_demo(args) -> int:
-    import torch
-
     import training.autoencoder as autoencoder
     from figures.reconstructions import plot_reconstructions
-    from models.brian_snn import run_brian
-    from models.compare import compare_recordings, plot_comparison
+    from models.backends import Network
+    from models.compare import compare_networks, plot_comparison
+    from models.encode import encode
     from models.files import check_output_dir
-    from models.simulate import build_model, encode_images
 
     from training.autoencoder import TrainConfig
     from training.data import load_sample
@@ -51,11 +49,8 @@ def run_demo(args) -> int:
                          title="bundled MNIST test images (top) and AE-SNN output spike counts (bottom)")
     print(f"2/3 running {args.compare_images} test images through Brian2 ({args.target}) and the mirror",
           file=sys.stderr)
-    model = build_model(result.spec, result.weights)
-    spikes = encode_images(test[:args.compare_images], result.spec, seed=args.seed).to(torch.float64)
-    mirror = model(spikes)
-    brian = run_brian(result.spec, result.weights, spikes, target=args.target, record_v=True)
-    rows = compare_recordings(mirror, brian)
+    spikes = encode(test[:args.compare_images], result.spec, seed=args.seed)
+    rows, mirror, brian = compare_networks(Network(result.spec, result.weights), spikes, args.target)
     plot_comparison(mirror, brian, out / "compare.png", images=4, v_th=result.spec.neuron.v_th)
     summary = {"test": result.metrics["test"], "train_seconds": result.metrics["train_seconds"],
                "brian2_vs_mirror": rows, "model": str(out / "model.safetensors"),

@@ -1,4 +1,5 @@
-"""``spikesynth simulate`` and ``spikesynth compare``: thin wrappers over models.simulate / models.compare."""
+"""``spikesynth simulate`` and ``spikesynth compare``: thin wrappers over ``training.evaluate.evaluate``
+and ``models.compare.compare_networks``."""
 
 from __future__ import annotations
 
@@ -26,20 +27,14 @@ def _common(parser, n_default: int, device_default: str) -> None:
 
 
 def _load(args):
-    """Model (float64 mirror or fixed-point) and the first n images, all checked before simulating."""
-    from training.data import load_images
+    """The network (float64 or fixed point) and the first n images, all checked before simulating."""
+    from models.backends import Network
+    from training.evaluate import load_split
 
-    from models.io import load_model
-    from models.simulate import build_model
-
-    spec, weights, meta = load_model(args.model, kind="snn")
-    model = build_model(spec, weights, args.weight_bits, meta["biases"])
+    net = Network.from_file(args.model, kind="snn", weight_bits=args.weight_bits)
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
-    images, _ = load_images(args.dataset, args.split, args.data_dir, as_float=True)
-    if args.n > len(images):
-        raise ValueError(f"--n must be <= {len(images)} (the {args.dataset} {args.split} split), got {args.n}")
-    return model, images[:args.n]
+    return net, load_split(args.dataset, args.split, args.data_dir, args.n)
 
 
 def configure_simulate(parser) -> None:
@@ -51,10 +46,11 @@ def configure_simulate(parser) -> None:
 
 def run_simulate(args) -> int:
     """Run a dataset split through a model file and print the reconstruction metrics."""
-    from models.simulate import simulate
+    from training.evaluate import evaluate
 
-    model, images = _load(args)
-    report = simulate(model, images, backend=args.backend, device=args.target, seed=args.seed)
+    net, images = _load(args)
+    report, _ = evaluate(net, images, backend=args.backend, target=args.target, seed=args.seed, device=args.device,
+                         progress=True)   # the bars go to stderr, JSON to stdout
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -74,22 +70,17 @@ def configure_compare(parser) -> None:
 
 def run_compare(args) -> int:
     """Same input spikes through the mirror and Brian2; exit status 1 on any mismatching spike."""
-    from models.compare import compare_recordings, plot_comparison
-    from models.brian_snn import run_brian
-    from models.quantized import QuantizedNetwork
+    from models.compare import compare_networks, plot_comparison
+    from models.encode import encode
     from models.files import PLOT_FORMATS, check_output_file
-    from models.simulate import brian_args, encode_images
 
     if args.plot:
         check_output_file(args.plot, "--plot", PLOT_FORMATS)
-    model, images = _load(args)
-    spikes = encode_images(images, model.spec, args.seed)
-    ref = model.forward(spikes)
-    rec = run_brian(**brian_args(model), input_spikes=spikes, target=args.target, record_v=True)
-    rows = compare_recordings(ref, rec)
+    net, images = _load(args)
+    spikes = encode(images, net.spec, args.seed)
+    rows, ref, rec = compare_networks(net, spikes, args.target, args.device)
     if args.plot:
-        v_th = model.thresholds[-1] if isinstance(model, QuantizedNetwork) else model.spec.neuron.v_th
-        plot_comparison(ref, rec, args.plot, v_th=v_th)
+        plot_comparison(ref, rec, args.plot, v_th=net.v_th())
     agree = all(r["mismatches"] == 0 for r in rows)
     if args.json:
         print(json.dumps({"n": rec.batch, "target": args.target, "agree": agree, "layers": rows,

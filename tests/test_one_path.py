@@ -1,0 +1,94 @@
+"""One spec, one path: a spec whose encoder is regular or latency gives those spikes in training,
+in the evaluation (mirror and Brian2 alike) and in the audio path, and Brian2 agrees with the
+mirror spike for spike on them."""
+
+import numpy as np
+import pytest
+import torch
+
+import encoders
+from models.backends import Network, layer_counts
+from models.compare import compare_networks
+from models.encode import encode
+from models.spec import EncoderSpec, NetworkSpec, autoencoder_spec
+from models.torch_snn import init_weights
+from training.evaluate import evaluate
+
+ENCODERS = {"regular": {"max_rate": 600.0}, "latency": {"tau": 4.0, "threshold": 0.1}}
+
+
+def spec_with(name: str, hidden: int = 24, steps: int = 10) -> NetworkSpec:
+    return autoencoder_spec("mnist", hidden=hidden, steps=steps).with_(encoder=EncoderSpec(name, ENCODERS[name]))
+
+
+def images(n: int = 12, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, 784, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("name", ENCODERS)
+def test_encode_uses_the_spec_encoder(name):
+    spec, x = spec_with(name), images()
+    expected = encoders.get(name, steps=spec.steps, **({"dt": spec.dt} if name == "regular" else {}),
+                            **ENCODERS[name]).encode(x)
+    spikes = encode(x, spec, seed=3)
+    assert spikes.dtype == torch.uint8 and torch.equal(spikes, torch.as_tensor(expected).to(torch.uint8))
+    assert torch.equal(encode(x, spec, seed=4), spikes)               # deterministic: the seed is unused
+    with pytest.raises(ValueError, match="must not set"):
+        encode(x, spec.with_(encoder=EncoderSpec(name, {**ENCODERS[name], "steps": 3})))
+
+
+@pytest.mark.parametrize("trainer", ["paper", "bptt"])
+@pytest.mark.parametrize("name", ENCODERS)
+def test_training_sees_the_spec_encoder_spikes(monkeypatch, name, trainer):
+    import training.autoencoder as autoencoder
+    from training.autoencoder import TrainConfig, train_autoencoder
+
+    spec = spec_with(name, hidden=8, steps=6)
+    monkeypatch.setattr(TrainConfig, "spec", lambda self: spec)
+    seen = []
+    real = autoencoder.online_batch if trainer == "paper" else autoencoder.bptt_batch
+
+    def spy(weights, inputs, targets, *args, **kwargs):
+        seen.append(inputs.clone())
+        return real(weights, inputs, targets, *args, **kwargs)
+
+    monkeypatch.setattr(autoencoder, "online_batch" if trainer == "paper" else "bptt_batch", spy)
+    x = images(20).numpy()
+    result = train_autoencoder(TrainConfig(trainer=trainer, batch_size=10, eval_limit=5, seed=2),
+                               images=(x, x[:5]), progress=False)
+    order = autoencoder._shuffle(20, 2, 0)
+    for number, batch in enumerate(seen):
+        items = x[order[number * 10:(number + 1) * 10].numpy()]
+        assert torch.equal(batch, encode(items, spec).to(batch.dtype))
+    assert result.spec.encoder.name == name
+
+
+@pytest.mark.parametrize("name", ENCODERS)
+def test_evaluation_back_ends_see_the_spec_encoder_spikes_and_agree(name):
+    spec = spec_with(name)
+    net = Network(spec, init_weights(spec, torch.Generator().manual_seed(1), scale=0.3, dtype=torch.float64))
+    x = images(8)
+    inputs, mirror = layer_counts(net, x, backend="mirror", progress=False)
+    assert np.array_equal(inputs, encode(x, spec).sum(0).numpy())
+    report_m, out_m = evaluate(net, x)
+    report_b, out_b = evaluate(net, x, backend="brian2", target="numpy")
+    assert torch.equal(out_m, out_b) and out_m.sum() > 0
+    assert {k: v for k, v in report_m.items() if k not in ("seconds", "backend", "target")} == {
+        k: v for k, v in report_b.items() if k not in ("seconds", "backend", "target")}
+    rows, _, _ = compare_networks(net, encode(x, spec), "numpy", progress=False)
+    assert [r["mismatches"] for r in rows] == [0, 0] and all(r["mirror_spikes"] > 0 for r in rows)
+
+
+def test_the_audio_targets_and_synthesis_use_the_spec_encoder():
+    from training.audio import hidden_spike_maps
+    from training.audio.synthesis import synthesize_counts
+
+    spec = spec_with("regular", hidden=16, steps=8)
+    weights = init_weights(spec, torch.Generator().manual_seed(5), scale=0.3)
+    x = images(6)
+    maps = hidden_spike_maps(spec, weights, x, th=4, seed=0)
+    hidden = Network(spec.with_(sizes=spec.sizes[:2]), weights[:1]).mirror()(encode(x, spec).to(torch.float64))
+    assert torch.equal(maps, hidden.spikes[0][:4].float())
+    counts = synthesize_counts(spec, weights, x)
+    _, result = layer_counts(Network(spec, weights), x, progress=False)
+    assert torch.equal(counts, torch.as_tensor(result.counts[-1], dtype=torch.float32))
