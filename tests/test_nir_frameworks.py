@@ -423,3 +423,25 @@ def test_read_nir_reads_both_frameworks_files(tmp_path):
     for path in (snn_path, norse_path):
         graph = read_nir(path)
         assert {type(n).__name__ for n in graph.nodes.values()} >= {"Input", "LIF", "Output"}
+
+
+def test_snntorch_to_brian2_from_the_command_line(tmp_path, capsys):
+    # the README's example: an snntorch network, its own NIR export, `spikesynth nir import`, then
+    # `spikesynth simulate --input-spikes` in Brian2: every layer's spikes are snntorch's
+    from training.cli import main
+
+    sizes = SHAPES[3]
+    net = snntorch_net(sizes, "subtract", True, True, beta=0.8, seed=21)      # snn.Leaky's defaults
+    nir.write(tmp_path / "net.nir", snntorch_export(net, sizes[0]))
+    x = input_spikes(sizes[0], seed=22)
+    np.save(tmp_path / "in.npy", x.numpy().astype(np.uint8))
+    model = tmp_path / "net.safetensors"
+    assert main(["nir", "import", str(tmp_path / "net.nir"), "--convention", "snntorch", "--out", str(model)]) == 0
+    out = tmp_path / "brian2.npz"
+    assert main(["simulate", "--model", str(model), "--input-spikes", str(tmp_path / "in.npy"), "--target", "numpy",
+                 "--save-spikes", str(out)]) == 0
+    capsys.readouterr()
+    with np.load(out) as saved:
+        for i, s in enumerate(run_snntorch(net, x)):
+            assert np.array_equal(saved[f"layer{i + 1}"], s.numpy().astype(np.uint8)), f"layer {i + 1}"
+            assert 0.03 < s.mean() < 0.7
