@@ -292,6 +292,32 @@ def test_norse_time_step_is_the_convention():
     assert_same_spikes(run_norse(net, x), imported, x, brian=False)
 
 
+def test_norse_integrate_and_fire_exports_if_nodes(tmp_path):
+    # norse's IAFCell (v = v + i, no leak) exports as NIR IF (r = 1): alpha 0, input scale 1, exact
+    norse = pytest.importorskip("norse.torch")
+    sizes = SHAPES[3]
+    p = norse.IAFParameters(v_th=torch.tensor(1.0, dtype=F64), v_reset=torch.tensor(0.0, dtype=F64))
+    layers = []
+    for lin in linears(sizes, True, seed=31, gain=0.6):
+        layers += [lin, norse.IAFCell(p)]
+    net = norse.SequentialState(*layers).to(F64)
+    graph = norse_export(net, sizes[0])
+    assert [type(graph.nodes[k]).__name__ for k in ("1", "3", "5")] == ["IF"] * 3
+    imported = from_nir(graph, "norse", dt=1e-3)
+    assert imported.spec.neuron.alpha == 0.0 and imported.exact
+    x = input_spikes(sizes[0], seed=32)
+    cells = [m for m in net if isinstance(m, norse.IAFCell)]
+    out = [[] for _ in cells]
+    hooks = [m.register_forward_hook(lambda m, i, o, k=k: out[k].append(o[0])) for k, m in enumerate(cells)]
+    state = None
+    with torch.no_grad():
+        for t in range(STEPS):
+            _, state = net(x[t], state)
+    for h in hooks:
+        h.remove()
+    assert_same_spikes([torch.stack(s) for s in out], imported, x, brian=True)
+
+
 @pytest.mark.parametrize("framework", ["snntorch", "norse"])
 def test_ties_with_the_threshold_follow_the_framework(framework):
     # dyadic weights (k / 8) and a dyadic decay keep every membrane exact in any summation order,
