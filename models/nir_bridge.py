@@ -27,7 +27,6 @@ called (ImportError with the install line when missing).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections import Counter
@@ -196,16 +195,15 @@ class Convention:
     """How a framework writes its LIF into NIR and which neuron it runs (docs/nir.md).
 
     name: one of ``CONVENTIONS``; reset, reset_timing, threshold_test, clip: the update rule of
-    its neuron (the defaults of ``from_nir``'s reset and timing); needs_dt: whether tau means
-    nothing without the time step (then ``from_nir`` needs ``dt``); default_dt: the spec's dt
-    when none is given (None: required)."""
+    its neuron (the defaults of ``from_nir``'s reset and timing); default_dt: the spec's dt when
+    none is given (None: tau means nothing without the step, ``from_nir`` needs ``dt``); decay,
+    input_scale: how the per-step decay and input scale are read (docs/nir.md)."""
 
     name: str
     reset: str
     reset_timing: str
     threshold_test: str
     clip: bool
-    needs_dt: bool
     default_dt: float | None
     decay: str
     input_scale: str
@@ -214,13 +212,13 @@ class Convention:
 #: ``CONVENTIONS`` as ``Convention``s (``spikesynth``: the defaults without spikesynth metadata;
 #: with it, the metadata's rule).
 CONVENTION = {
-    "spikesynth": Convention("spikesynth", "zero", "same", ">", False, True, None,
+    "spikesynth": Convention("spikesynth", "zero", "same", ">", False, None,
                              "alpha from the metadata; without it alpha = dt / tau",
                              "alpha * r (1 as exported: r = 1 / alpha)"),
-    "snntorch": Convention("snntorch", "subtract", "next", ">", False, False, 1e-3,
+    "snntorch": Convention("snntorch", "subtract", "next", ">", False, 1e-3,
                            "beta recovered from tau = 1e-4 / (1 - beta); alpha = 1 - beta",
                            "r * 1e-4 / tau (1 as exported: r = tau / 1e-4)"),
-    "norse": Convention("norse", "zero", "same", ">", False, True, None,
+    "norse": Convention("norse", "zero", "same", ">", False, None,
                         "tau_mem_inv recovered from tau = dt / tau_mem_inv; alpha = dt * tau_mem_inv",
                         "alpha * r (norse writes r = 1 and scales its input by alpha)"),
 }
@@ -383,8 +381,8 @@ def _chain(graph, where: str) -> list[tuple[str, object]]:
 def _io_size(name: str, node, key: str, where: str) -> int:
     kind = type(node).__name__
     types = getattr(node, "input_type" if key == "input" else "output_type", None) or {}
-    shape = _array(types.get(key, [])).astype(np.int64, copy=False).reshape(-1).tolist() if types.get(key) is not None \
-        else []
+    value = types.get(key)
+    shape = [] if value is None else _array(value).astype(np.int64).reshape(-1).tolist()
     if len(shape) == 2 and shape[0] == 1:   # a leading batch of 1, as exporters write for a batched sample
         shape = shape[1:]
     _check(len(shape) == 1 and shape[0] >= 1, f"{where}: node {name!r} ({kind}): shape {shape} is not a 1-D "
@@ -713,8 +711,3 @@ def describe(imported: Imported) -> str:
              f"exact: {str(imported.exact).lower()}"]
     return "\n".join(lines + [f"note: {note}" for note in imported.notes])
 
-
-def graph_json(graph) -> str:  # pragma: no cover (debugging aid)
-    """The node types and edges of a graph as JSON."""
-    return json.dumps({"nodes": {k: type(v).__name__ for k, v in graph.nodes.items()},
-                       "edges": [list(e) for e in graph.edges]})
