@@ -284,6 +284,7 @@ def test_simulate_on_workers_prints_what_one_run_prints(client, tiny_model, data
 @pytest.mark.parametrize("extra, match", [
     (["--workers", "0"], "--workers must be a positive integer"),
     (["--workers", "2", "--backend", "mirror"], "need --backend brian2"),
+    (["--workers", "2", "--input-spikes", "in.npy"], "do not take --input-spikes"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "exclude each other"),
 ])
 def test_simulate_refuses_bad_cluster_options_before_any_work(extra, match, capsys, monkeypatch):

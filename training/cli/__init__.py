@@ -23,6 +23,7 @@ COMMANDS = [
     ("simulate", "training.cli.simulate", "run a model file in Brian2 (numpy, cython or cpp_standalone)"),
     ("compare", "training.cli.simulate", "run the same input spikes through the mirror and Brian2 and compare"),
     ("synthesize", "training.cli.audio", "synthesize an image from a spoken-digit WAV file"),
+    ("nir", "training.cli.nir", "exchange networks with snntorch, norse and hardware as NIR graphs (export, import)"),
     ("figures", "training.cli.figures", "regenerate the paper's figures and Table 1"),
     ("demo", "training.cli.demo", "a quick offline demo on the bundled MNIST sample"),
 ]

@@ -1,9 +1,13 @@
 """``spikesynth simulate`` and ``spikesynth compare``: thin wrappers over ``training.evaluate.evaluate``
-and ``models.compare.compare_networks``."""
+and ``models.compare.compare_networks``; with ``--input-spikes`` your own 0/1 spikes ``[T, batch, N_in]``
+(a ``.npy`` file, no encoder) instead of a dataset, and ``simulate --save-spikes`` writes every layer's
+spikes (``models.spike_files``)."""
 
 from __future__ import annotations
 
 import json
+
+import numpy as np
 
 from training.defaults import IMAGE_DATASETS
 
@@ -23,7 +27,20 @@ def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--device", default="cpu", help="torch device of the mirror: cpu or cuda[:N] (default cpu)")
     parser.add_argument("--weight-bits", type=int, default=None,
                         help="run the fixed-point (hardware-style) network with this many weight bits (2-16)")
+    parser.add_argument("--input-spikes", default=None, metavar="IN.npy",
+                        help="run these 0/1 input spikes [T, batch, N_in] (numpy.save) instead of encoding a "
+                             "dataset (--dataset, --split, --n and --seed are then unused); T may differ from "
+                             "the model's steps")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _load_spikes(args):
+    """The network and the checked spikes of ``--input-spikes``, before any simulation."""
+    from models.backends import Network
+    from models.spike_files import read_input_spikes
+
+    net = Network.from_file(args.model, kind="snn", weight_bits=args.weight_bits)
+    return net, read_input_spikes(args.input_spikes, net.spec)
 
 
 def _load(args):
@@ -47,18 +64,58 @@ def configure_simulate(parser) -> None:
                              "processes (needs dask[distributed]); the same numbers as one run")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run the chunks on the workers of a running Dask scheduler instead, e.g. tcp://host:8786")
+    parser.add_argument("--save-spikes", default=None, metavar="OUT.npz",
+                        help="with --input-spikes: write every layer's output spikes to this .npz file "
+                             "(layer1, layer2, ... as uint8 [T, batch, N])")
+
+
+def _simulate_spikes(args) -> int:
+    """``simulate --input-spikes``: every layer's spikes, counted and (``--save-spikes``) saved."""
+    from models.files import check_output_file
+    from models.spike_files import layer_spikes, save_layer_spikes
+
+    if args.save_spikes:
+        check_output_file(args.save_spikes, "--save-spikes", ("npz",))
+    net, spikes = _load_spikes(args)
+    layers, result = layer_spikes(net, spikes, args.backend, args.target, args.device, progress=True)
+    if args.save_spikes:
+        save_layer_spikes(args.save_spikes, layers)
+    steps, batch = spikes.shape[:2]
+    report = {"input_spikes": args.input_spikes, "steps": steps, "batch": batch, "backend": args.backend,
+              "target": args.target if args.backend == "brian2" else None, "seconds": result.seconds,
+              "spikes_per_item": [float(spikes.sum()) / batch] + [float(s.sum(dtype=np.int64)) / batch
+                                                                   for s in layers],
+              "save_spikes": args.save_spikes}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        where = args.backend + (f" ({args.target})" if args.backend == "brian2" else "")
+        counts = ", ".join(f"layer {i + 1} {c:.1f}" for i, c in enumerate(report["spikes_per_item"][1:]))
+        print(f"{batch} items x {steps} steps through {where} in {result.seconds:.2f} s; spikes per item: "
+              f"input {report['spikes_per_item'][0]:.1f}, {counts}"
+              + (f"; every layer's spikes in {args.save_spikes}" if args.save_spikes else ""))
+    return 0
 
 
 def run_simulate(args) -> int:
-    """Run a dataset split through a model file and print the reconstruction metrics."""
+    """Run a dataset split (or ``--input-spikes``) through a model file and print the reconstruction
+    metrics (or the spike counts)."""
     from training.evaluate import evaluate
     from training.sweeps import check_options, require_distributed
 
     check_options(args.workers, args.scheduler)
     if args.workers is not None or args.scheduler is not None:
+        if args.input_spikes:
+            raise ValueError("--workers and --scheduler split a dataset's images into chunks; they do not take "
+                             "--input-spikes")
         if args.backend != "brian2":
             raise ValueError("--workers and --scheduler run Brian2 chunks: they need --backend brian2")
         require_distributed()
+    if args.input_spikes:
+        return _simulate_spikes(args)
+    if args.save_spikes:
+        raise ValueError("--save-spikes needs --input-spikes (the spikes of a dataset run: encode them with "
+                         "spikesynth encode, or save your own input spikes as .npy)")
     net, images = _load(args)
     report, _ = evaluate(net, images, backend=args.backend, target=args.target, seed=args.seed, device=args.device,
                          progress=True, workers=args.workers, scheduler=args.scheduler)   # bars: stderr, JSON: stdout
@@ -87,8 +144,11 @@ def run_compare(args) -> int:
 
     if args.plot:
         check_output_file(args.plot, "--plot", PLOT_FORMATS)
-    net, images = _load(args)
-    spikes = encode(images, net.spec, args.seed)
+    if args.input_spikes:
+        net, spikes = _load_spikes(args)
+    else:
+        net, images = _load(args)
+        spikes = encode(images, net.spec, args.seed)
     rows, ref, rec = compare_networks(net, spikes, args.target, args.device)
     if args.plot:
         plot_comparison(ref, rec, args.plot, v_th=net.v_th())
