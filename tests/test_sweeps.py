@@ -19,6 +19,7 @@ from training import sweeps  # noqa: E402
 from training.cli import main  # noqa: E402
 
 TINY = {"train_limit": 200, "test_limit": 50}
+SMALLEST = {"train_limit": 100, "test_limit": 20}   # one batch per model
 
 
 @pytest.fixture
@@ -228,8 +229,8 @@ def test_figures_on_two_workers_equal_the_serial_run(client, tmp_path, data_dir,
     for name, extra in (("serial", []), ("workers", ["--scheduler", client.scheduler.address])):
         out, cache = tmp_path / name / "out", tmp_path / name / "cache"
         assert main(["figures", "fig3", "--out", str(out), "--cache", str(cache), "--data-dir", str(data_dir),
-                     *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), []), *extra]) == 0
-        runs[name] = Context(out=out, data_dir=str(data_dir), cache=cache, sizes=TINY)
+                     *sum((["--set", f"{k}={v}"] for k, v in SMALLEST.items()), []), *extra]) == 0
+        runs[name] = Context(out=out, data_dir=str(data_dir), cache=cache, sizes=SMALLEST)
     assert "figure plan" in capsys.readouterr().err   # the one overall bar of the tasks
     serial, workers = runs["serial"], runs["workers"]
     for cfg in fig3.configs(serial):
@@ -243,7 +244,7 @@ def test_figures_on_two_workers_equal_the_serial_run(client, tmp_path, data_dir,
     # a rerun trains nothing and starts no cluster
     assert plan(workers, [fig3]) == []
     assert main(["figures", "fig3", "--out", str(workers.out), "--cache", str(workers.cache), "--data-dir",
-                 str(data_dir), *sum((["--set", f"{k}={v}"] for k, v in TINY.items()), []), "--workers", "2"]) == 0
+                 str(data_dir), *sum((["--set", f"{k}={v}"] for k, v in SMALLEST.items()), []), "--workers", "2"]) == 0
     err = capsys.readouterr().err
     assert "0 model(s) to train" in err and "figure plan" not in err
     assert Path(workers.out / "fig3.csv").read_text() == Path(serial.out / "fig3.csv").read_text()
