@@ -127,7 +127,8 @@ def bench_figures(names: list[str], workers: int, base: Path, data_dir: str | No
             key = where.rsplit(".", 1)[-1]
             if TIMING.search(key.split("[")[0]):
                 timings.append(f"{name}{where}")
-            elif isinstance(x, str) and isinstance(y, str) and x.replace(str(serial), "") == y.replace(str(parallel), ""):
+            elif (isinstance(x, str) and isinstance(y, str)
+                  and x.replace(str(serial), "") == y.replace(str(parallel), "")):
                 paths.append(f"{name}{where}")
             else:
                 other.append((f"{name}{where}", x, y))

@@ -180,7 +180,8 @@ def test_a_failing_task_fails_the_sweep_naming_it_and_the_ones_waiting(client, c
     tasks[0] = replace(tasks[0], args=(replace(ctx, data_dir=str(ctx.cache / "no-such-folder")), tasks[0].args[1]))
     with pytest.raises(sweeps.SweepError, match="2 of 3 tasks did not finish") as info:
         sweeps.run_tasks(client, tasks, progress=False)
-    assert tasks[0].name in str(info.value) and "not run, as a task they wait for failed: fake experiment" in str(info.value)
+    said = str(info.value)
+    assert tasks[0].name in said and "not run, as a task they wait for failed: fake experiment" in said
     assert [is_cached(ctx, c) for c in dask_helpers.configs(ctx)] == [False, True]   # the other one finished
     assert not (ctx.cache / dask_helpers.STARTED).exists()   # the experiment never started
 

@@ -113,14 +113,14 @@ def cluster(workers: int | None = None, scheduler: str | None = None, shared=(),
     workers: start a ``LocalCluster`` of that many worker processes on 127.0.0.1 (one thread
     each, no dashboard, no memory limit: a task may use what it would use in a serial run).
     scheduler: instead connect to a running scheduler at this address (``timeout`` seconds,
-    default ``CONNECT_TIMEOUT``, to reach it and to see at least one worker). shared: folders the tasks write into; every
-    worker must see them (``check_shared``). same_code: top-level packages every worker must
-    run in the same version as this process (``check_same_code``). allowed_failures: how
-    often a task's worker may die before the task fails (a local cluster's scheduler only;
-    an existing scheduler keeps its own setting). preimport: modules every worker imports in its
-    main thread when it starts (``brian2``: its import installs a signal handler, which a task,
-    running in a worker thread, may not). Everything is checked before any task runs;
-    ValueError naming the option otherwise."""
+    default ``CONNECT_TIMEOUT``, to reach it and to see at least one worker). shared: folders
+    the tasks write into; every worker must see them (``check_shared``). same_code: top-level
+    packages every worker must run in the same version as this process (``check_same_code``).
+    allowed_failures: how often a task's worker may die before the task fails (a local
+    cluster's scheduler only; an existing scheduler keeps its own setting). preimport: modules
+    every worker imports in its main thread when it starts (``brian2``: its import installs a
+    signal handler, which a task, running in a worker thread, may not). Everything is checked
+    before any task runs; ValueError naming the option otherwise."""
     import logging
 
     check_options(workers, scheduler)
