@@ -117,7 +117,8 @@ def encode(values, spec: NetworkSpec, seed: int | None = 0, generator: torch.Gen
     out = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
     if out.shape[2] != spec.sizes[0]:
         raise ValueError(f"the spec's encoder {spec.encoder.name!r} turns {x.shape[1]} values per item into "
-                         f"{out.shape[2]} input units, but the spec's input layer has {spec.sizes[0]}")
+                         f"{out.shape[2]} input units, but the spec's input layer has {spec.sizes[0]} (items of "
+                         f"another size than the model's?)")
     return out
 
 
