@@ -113,6 +113,11 @@ class Encoder(abc.ABC):
         """The parameters, as keyword arguments for ``encoders.get(self.name, ...)``."""
         return dataclasses.asdict(self)
 
+    def units(self, n: int) -> int:
+        """The spike trains (units) that ``n`` values per item encode to: ``n`` (one per value),
+        ``n * n_bins`` for ``receptive_fields``."""
+        return n
+
     @abc.abstractmethod
     def encode(self, x):
         """Values (numpy array or torch tensor) to spikes of the same kind."""

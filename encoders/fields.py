@@ -59,6 +59,10 @@ class ReceptiveFields(Encoder):
             object.__setattr__(self, "sigma", 1.0 / (self.n_bins - 1))
         check_number(self.sigma, "sigma", 0.0, lo_open=True)
 
+    def units(self, n: int) -> int:
+        """``n`` values encode to ``n * n_bins`` units."""
+        return n * self.n_bins
+
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return (np.atleast_1d(np.asarray(self.min_values, np.float64)),
                 np.atleast_1d(np.asarray(self.max_values, np.float64)))

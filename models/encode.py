@@ -3,11 +3,24 @@
 Every trainer, the evaluation (mirror and Brian2 alike), the audio path (its targets and its
 inputs) and the figures encode through ``encode``: the spec's encoder (``spec.encoder``), built
 through the ``encoders`` registry with the spec's ``steps`` and ``dt``.
+
+Two definitions live here too, so that every caller reads them from the spec alone:
+
+- ``SPIKES``: a spec whose encoder is named ``spikes`` takes its input as spikes already (the
+  inner autoencoder of a stack, ``models.stacking``): ``encode`` passes 0/1 spike trains
+  ``[n, T, N]`` through as ``[T, n, N]``.
+- ``target_spikes``: an autoencoder's target. The input spikes themselves when the output layer
+  has the input layer's size (the paper: the network reproduces its input spikes); for an encoder
+  that does not keep one unit per value (``receptive_fields``: ``N`` values, ``N * n_bins``
+  units) and an output layer of one neuron per value, the ``regular`` rate code of the values at
+  ``1 / dt`` (``TARGET_ENCODER``): ``floor(T * x)`` evenly spaced spikes, a spike at every step
+  for a value of 1, the peak rate of a receptive field's bin.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 import torch
@@ -15,39 +28,63 @@ import torch
 import encoders
 from encoders.rate import make_generator
 
-from .spec import NetworkSpec
+from .spec import EncoderSpec, NetworkSpec
 
 #: Values encoded per draw (memory only: a random encoder draws entry by entry, so the spikes
 #: of the first k values are the same whatever the batch and however they are sliced).
 ENCODE_BATCH = 100
+#: The encoder name of a spec whose input is already spikes (see the module docstring).
+SPIKES = "spikes"
+#: The encoder of the target of an autoencoder whose input layer is not one unit per value.
+TARGET_ENCODER = "regular"
 
 
-def spec_encoder(spec: NetworkSpec):
-    """The spec's encoder: ``encoders.get(spec.encoder.name, steps=spec.steps, [dt=spec.dt,]
-    **spec.encoder.params)`` (``dt`` only for encoders that take one). ValueError for an
-    encoder that does not encode static values (a signal encoder has its own time axis), or
-    for params that set what the spec itself holds (``steps``, ``dt``) or a ``seed`` (seeds are
-    given to ``encode``)."""
-    cls = encoders.encoder_class(spec.encoder.name)
+def build_encoder(encoder: EncoderSpec, steps: int, dt: float):
+    """The encoder of an ``EncoderSpec`` at ``steps`` and ``dt``: ``encoders.get(encoder.name,
+    steps=steps, [dt=dt,] **encoder.params)`` (``dt`` only for encoders that take one). ValueError
+    for an encoder that does not encode static values (a signal encoder has its own time axis),
+    for ``spikes`` (no encoder: the input is given as spikes), for unknown or out-of-range
+    params, or for params that set ``steps``, ``dt`` or a ``seed`` (seeds are given to ``encode``)."""
+    if encoder.name == SPIKES:
+        raise ValueError(f"encoder {SPIKES!r} is no encoder: the input is given as spikes [n, T, N]")
+    cls = encoders.encoder_class(encoder.name)
     if not cls.static:
-        raise ValueError(f"the spec's encoder {spec.encoder.name!r} encodes signals [T, ...], not static values; "
+        raise ValueError(f"the spec's encoder {encoder.name!r} encodes signals [T, ...], not static values; "
                          f"a network input needs a static encoder (poisson, regular, latency, receptive_fields, ...)")
-    params = dict(spec.encoder.params)
+    params = dict(encoder.params)
     clash = sorted({"steps", "dt", "seed"} & set(params))
     if clash:
         raise ValueError(f"the spec's encoder params must not set {clash}: steps and dt come from the network spec, "
                          f"the seed from the caller")
     fields = cls.__dataclass_fields__
     if "steps" in fields:
-        params["steps"] = spec.steps
+        params["steps"] = steps
     if "dt" in fields:
-        params["dt"] = spec.dt
-    return encoders.get(spec.encoder.name, **params)
+        params["dt"] = dt
+    return encoders.get(encoder.name, **params)
+
+
+def spec_encoder(spec: NetworkSpec):
+    """The spec's encoder: ``build_encoder(spec.encoder, spec.steps, spec.dt)``."""
+    return build_encoder(spec.encoder, spec.steps, spec.dt)
+
+
+def input_units(encoder: EncoderSpec, n_values: int, steps: int = 15, dt: float = 1e-3) -> int:
+    """The input layer size that ``encoder`` gives for ``n_values`` values per item (``n_values``,
+    ``n_values * n_bins`` for ``receptive_fields``); the encoder is built (and so checked)."""
+    return build_encoder(encoder, steps, dt).units(n_values)
 
 
 def is_random(encoder) -> bool:
     """True when ``encoder.encode`` draws random spikes (it takes a ``generator``)."""
     return "generator" in inspect.signature(encoder.encode).parameters
+
+
+def _as_items(values) -> torch.Tensor:
+    x = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
+    if x.dim() < 1 or len(x) == 0:
+        raise ValueError(f"values must hold at least one item [n, ...], got shape {list(x.shape)}")
+    return x
 
 
 def encode(values, spec: NetworkSpec, seed: int | None = 0, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -59,11 +96,13 @@ def encode(values, spec: NetworkSpec, seed: int | None = 0, generator: torch.Gen
     items at a time; the spikes of an item depend only on the generator's state and the items
     before it, so a trainer's batches, ``evaluate``, ``simulate`` and a plot of a few items see
     the same spikes for one seed. A deterministic encoder ignores ``seed`` and ``generator``.
+    A ``spikes`` spec (``SPIKES``) takes 0/1 spike trains ``[n, T, N]`` (or flat ``[n, T * N]``)
+    and returns them as ``[T, n, N]``.
     ValueError (naming the sizes) when the encoder's output does not fit the input layer.
     """
-    x = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
-    if x.dim() < 1 or len(x) == 0:
-        raise ValueError(f"values must hold at least one item [n, ...], got shape {list(x.shape)}")
+    x = _as_items(values)
+    if spec.encoder.name == SPIKES:
+        return _given_spikes(x, spec)
     x = x.reshape(len(x), -1)
     if not x.is_floating_point():
         x = x.to(torch.float32)
@@ -78,5 +117,75 @@ def encode(values, spec: NetworkSpec, seed: int | None = 0, generator: torch.Gen
     out = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
     if out.shape[2] != spec.sizes[0]:
         raise ValueError(f"the spec's encoder {spec.encoder.name!r} turns {x.shape[1]} values per item into "
-                         f"{out.shape[2]} input units, but the spec's input layer has {spec.sizes[0]}")
+                         f"{out.shape[2]} input units, but the spec's input layer has {spec.sizes[0]} (items of "
+                         f"another size than the model's?)")
     return out
+
+
+def _given_spikes(x: torch.Tensor, spec: NetworkSpec) -> torch.Tensor:
+    """The input spikes of a ``spikes`` spec: items ``[n, T, N]`` (or ``[n, T * N]``) of 0/1 as
+    uint8 ``[T, n, N]``."""
+    steps, n_in = spec.steps, spec.sizes[0]
+    if x[0].numel() != steps * n_in:
+        raise ValueError(f"this network's input is given as spikes (encoder {SPIKES!r}, e.g. the inner autoencoder "
+                         f"of a stack): values must be 0/1 spike trains [n, T={steps}, N={n_in}], got shape "
+                         f"{list(x.shape)}; run images through the stacked model (spikesynth stack), or pass the "
+                         f"outer model's hidden spikes (models.stacking.source_spikes)")
+    if not bool(((x == 0) | (x == 1)).all()):
+        raise ValueError(f"this network's input is given as spikes (encoder {SPIKES!r}): values must be 0 or 1")
+    return x.reshape(len(x), steps, n_in).transpose(0, 1).to(torch.uint8).contiguous()
+
+
+def target_encoder(spec: NetworkSpec):
+    """The encoder of the target of an autoencoder whose input layer is not one unit per value:
+    ``regular`` at ``spec.steps`` and ``spec.dt`` with ``max_rate = 1 / dt`` (a spike at every
+    step for a value of 1; the largest rate not above ``1 / dt`` in floating point)."""
+    rate = 1.0 / spec.dt
+    while rate * spec.dt > 1.0:
+        rate = math.nextafter(rate, 0.0)
+    return build_encoder(EncoderSpec(TARGET_ENCODER, {"max_rate": rate}), spec.steps, spec.dt)
+
+
+def target_kind(spec: NetworkSpec, n_values: int) -> str | None:
+    """What an autoencoder of ``spec`` on items of ``n_values`` values is trained to output
+    (see ``target_spikes``): ``"input"`` (its input spikes), ``"rate"`` (the ``regular`` rate code
+    of the values) or None (no spike target: the output layer fits neither)."""
+    if spec.sizes[-1] == spec.sizes[0]:
+        return "input"
+    if spec.sizes[-1] == n_values and spec.encoder.name != SPIKES:
+        return "rate"
+    return None
+
+
+def target_spikes(values, spec: NetworkSpec, input_spikes: torch.Tensor | None = None) -> torch.Tensor | None:
+    """An autoencoder's target spikes ``[T, n, sizes[-1]]`` for ``values`` ``[n, ...]``
+    (``target_kind``): ``input_spikes`` themselves (the object given; encoded from ``values`` with
+    seed 0 when None) when the output layer has the input layer's size; the ``regular`` rate code
+    of the values at ``1 / dt`` (``target_encoder``) when the output layer has one neuron per value
+    but the input layer does not (``receptive_fields``); None otherwise."""
+    x = _as_items(values)
+    kind = target_kind(spec, x[0].numel())
+    if kind == "input":
+        return encode(x, spec) if input_spikes is None else input_spikes
+    if kind is None:
+        return None
+    x = x.reshape(len(x), -1)
+    if not x.is_floating_point():
+        x = x.to(torch.float32)
+    encoder = target_encoder(spec)
+    parts = [torch.as_tensor(encoder.encode(x[a:a + ENCODE_BATCH])).to(torch.uint8) for a in range(0, len(x), ENCODE_BATCH)]
+    return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+
+
+def target_counts(values, spec: NetworkSpec, input_counts=None) -> np.ndarray | None:
+    """The spike counts per item of ``target_spikes``, int64 ``[n, sizes[-1]]``: ``input_counts``
+    (the input spikes' counts, ``[n, sizes[0]]``) when the target is the input, the rate code's
+    counts, or None."""
+    x = _as_items(values)
+    kind = target_kind(spec, x[0].numel())
+    if kind == "input":
+        return np.asarray(input_counts) if input_counts is not None else encode(x, spec).sum(0, dtype=torch.int64).numpy()
+    if kind is None:
+        return None
+    return np.concatenate([target_spikes(x[a:a + ENCODE_BATCH], spec).sum(0, dtype=torch.int64).numpy()
+                           for a in range(0, len(x), ENCODE_BATCH)])

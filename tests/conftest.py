@@ -51,3 +51,15 @@ def plotted(monkeypatch) -> dict:
 
     monkeypatch.setattr(figures.reconstructions, "plot_reconstructions", recording)
     return seen
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make any training batch an error: a bad setting must fail before training starts."""
+    import training.autoencoder as autoencoder
+
+    def trained(*args, **kwargs):
+        raise AssertionError("a training batch ran before the bad input was refused")
+
+    for name in ("online_batch", "bptt_batch", "ann_batch"):
+        monkeypatch.setattr(autoencoder, name, trained)

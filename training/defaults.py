@@ -7,6 +7,11 @@ fast while its choices and help texts come from the same constants as the code.
 from __future__ import annotations
 
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
+#: The encoders a spiking autoencoder of images takes (``--encoder``): the static image encoders.
+IMAGE_ENCODERS = ("poisson", "regular", "latency", "receptive_fields")
+#: Pixels of an MNIST / Fashion-MNIST image (28 x 28); your own images set their own size.
+N_PIXELS = 784
+DEFAULT_HIDDEN = 196
 SPIKING_TRAINERS = ("paper", "bptt")
 ANN_OPTIMIZERS = ("sgd", "adam")
 ANN_TRAINERS = tuple(f"ann-{name}" for name in ANN_OPTIMIZERS)

@@ -19,7 +19,7 @@ import torch
 
 from models.ann import relu_mlp
 from models.backends import Network, Run, check_backend, layer_counts, run
-from models.encode import encode
+from models.encode import SPIKES, encode, target_counts
 from models.events import energy_report, synaptic_ops
 from models.spec import NetworkSpec
 
@@ -63,8 +63,10 @@ def evaluate(net: Network, images, kind: str = "snn", backend: str = "mirror", t
     snn: the images' input spikes (``models.encode.encode``, seeded with ``seed``) run in the
     float64 mirror (on ``device``) or in Brian2 (``backend='brian2'``, ``target``); outputs are the
     output layer's spike counts ``[n, N_out]`` (float32). ann: outputs are ``relu_mlp``'s.
-    report: ``n``, ``pixel_mse`` (images against outputs) and ``spike_mse`` (input against output
-    spike counts; None for an ANN), each z-scored per image and averaged over images and pixels
+    report: ``n``, ``pixel_mse`` (images against outputs) and ``spike_mse`` (the autoencoder's
+    target against the output spike counts, ``models.encode.target_counts``: the input spikes, or
+    for an encoder with more units than values, such as ``receptive_fields``, the values' rate code;
+    None for an ANN), each z-scored per image and averaged over images and pixels
     (None when the two maps differ in size); for an SNN also ``backend``, ``target``,
     ``fixed_point`` (its parameters, or None), ``spikes_per_image`` (mean: input, then every layer),
     ``seconds`` (the simulation), synaptic operations and the energy estimate (``models.events``).
@@ -102,7 +104,9 @@ def evaluate(net: Network, images, kind: str = "snn", backend: str = "mirror", t
         inputs, result = layer_counts(net, x, seed=seed, backend=backend, target=target, device=device,
                                       progress=progress)
     outputs = torch.as_tensor(result.counts[-1], dtype=torch.float32)
-    report = {"n": len(x), "pixel_mse": _mse(x, outputs), "spike_mse": _mse(torch.as_tensor(inputs), outputs),
+    targets = target_counts(x, net.spec, inputs)
+    report = {"n": len(x), "pixel_mse": _mse(x, outputs),
+              "spike_mse": None if targets is None else _mse(torch.as_tensor(targets), outputs),
               "backend": backend, "target": target if backend == "brian2" else None,
               "fixed_point": net.describe(),
               "spikes_per_image": [float(inputs.sum(1).mean())] + [float(c.sum(1).mean()) for c in result.counts],
@@ -143,6 +147,9 @@ def evaluate_file(model: str | os.PathLike, dataset: str = "mnist", split: str =
     from models.io import load_model
 
     spec, weights, meta = load_model(model)
+    if spec.encoder.name == SPIKES:
+        raise ValueError(f"{model}: this model's input is given as spikes (the inner autoencoder of a stack, trained "
+                         f"with --stack-on): evaluate the stacked model (spikesynth stack OUTER {model} --out FILE)")
     net = Network(spec, weights, meta["biases"]).with_bits(weight_bits)
     images = load_split(dataset, split, data_dir, limit)
     report, outputs = evaluate(net, images, meta["kind"], backend, target, seed, device, progress)

@@ -22,6 +22,7 @@ COMMANDS = [
     ("evaluate", "training.cli.train", "evaluate a model file on a dataset split (Spike-MSE, pixel MSE)"),
     ("simulate", "training.cli.simulate", "run a model file in Brian2 (numpy, cython or cpp_standalone)"),
     ("compare", "training.cli.simulate", "run the same input spikes through the mirror and Brian2 and compare"),
+    ("stack", "training.cli.stack", "join an autoencoder and one trained on its hidden spikes into one deeper model"),
     ("synthesize", "training.cli.audio", "synthesize an image from a spoken-digit WAV file"),
     ("nir", "training.cli.nir", "exchange networks with snntorch, norse and hardware as NIR graphs (export, import)"),
     ("figures", "training.cli.figures", "regenerate the paper's figures and Table 1"),

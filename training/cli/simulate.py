@@ -16,7 +16,8 @@ from models.brian_snn import TARGETS
 
 def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--model", required=True, help="model file (safetensors written by save_model)")
-    parser.add_argument("--dataset", default=IMAGE_DATASETS[0], choices=IMAGE_DATASETS)
+    parser.add_argument("--dataset", default=IMAGE_DATASETS[0], metavar="NAME|PATH",
+                        help="mnist or fashion-mnist, or your own images (an .npz file or a folder of PNG/JPEG)")
     parser.add_argument("--split", default="test", choices=("train", "test"))
     parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
     parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")

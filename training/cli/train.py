@@ -11,14 +11,47 @@ import argparse
 import json
 
 from training.cli.audio import configure_train_audiocoder, run_train_audiocoder
-from training.defaults import (ANN_OPTIMIZERS, ANN_TRAINERS, DEFAULT_BATCH, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS,
-                       SPIKING_TRAINERS, TRACE_RESETS, describe)
+from training.defaults import (ANN_OPTIMIZERS, ANN_TRAINERS, DEFAULT_BATCH, DEFAULT_HIDDEN, DEFAULT_LR,
+                               DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS, IMAGE_ENCODERS, SPIKING_TRAINERS, TRACE_RESETS,
+                               describe)
+
+DATASET_HELP = (f"{' or '.join(IMAGE_DATASETS)} (default {IMAGE_DATASETS[0]}), or your own images: an .npz file "
+                f"(train_images, test_images) or a folder with train/ and test/ of PNG/JPEG files, any image size")
+
+
+def add_dataset_option(p: argparse.ArgumentParser) -> None:
+    """``--dataset NAME|PATH``: a built-in dataset or your own images, checked by ``load_images``."""
+    p.add_argument("--dataset", default=IMAGE_DATASETS[0], metavar="NAME|PATH", help=DATASET_HELP)
+
+
+def size_list(text: str):
+    """``"196"`` -> 196, ``"400,196,400"`` -> (400, 196, 400): layer sizes for ``--hidden`` / ``--sizes``."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or a comma-separated list of integers, got {text!r}")
+    return sizes[0] if len(sizes) == 1 else sizes
+
+
+def key_value(text: str) -> tuple:
+    """``KEY=VALUE`` -> ``(KEY, VALUE)`` with VALUE parsed as JSON, else kept as a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
 
 
 def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
     """The options of every ``train`` target; ``trainers``: those whose defaults the help lists."""
-    p.add_argument("--dataset", choices=IMAGE_DATASETS, default=IMAGE_DATASETS[0])
-    p.add_argument("--hidden", type=int, default=196, help="hidden layer size (default 196)")
+    add_dataset_option(p)
+    p.add_argument("--hidden", type=size_list, default=None, metavar="H[,H...]",
+                   help=f"hidden layer size, or several for a deeper network, e.g. 400,196,400 (default {DEFAULT_HIDDEN})")
+    p.add_argument("--sizes", type=size_list, default=None, metavar="N,H,...,N",
+                   help="every layer size, input first, e.g. 784,400,196,400,784 (instead of --hidden; the first "
+                        "and last are checked against the data)")
     p.add_argument("--out", required=True, help="output folder for model.safetensors and metrics.json")
     p.add_argument("--train-limit", type=int, default=None, metavar="N", help="use the first N training images")
     p.add_argument("--eval-limit", type=int, default=None, metavar="N",
@@ -42,9 +75,19 @@ def configure_autoencoder(p: argparse.ArgumentParser) -> None:
     _common_options(p, SPIKING_TRAINERS)
     p.add_argument("--trainer", choices=SPIKING_TRAINERS, default=SPIKING_TRAINERS[0],
                    help="paper: the official online rule; bptt: backpropagation through time")
-    p.add_argument("--steps", type=int, default=15, help="time steps T (default 15)")
-    p.add_argument("--alpha", type=float, default=0.1, help="leak per step in [0, 1) (default 0.1)")
-    p.add_argument("--max-rate", type=float, default=None, help="Poisson rate in Hz (default 300 MNIST, 500 Fashion)")
+    p.add_argument("--steps", type=int, default=None, help="time steps T (default 15; with --stack-on: that model's)")
+    p.add_argument("--alpha", type=float, default=None,
+                   help="leak per step in [0, 1) (default 0.1; with --stack-on: that model's)")
+    p.add_argument("--encoder", choices=IMAGE_ENCODERS, default=IMAGE_ENCODERS[0],
+                   help="the input encoder (default poisson; see spikesynth encode --list)")
+    p.add_argument("--encoder-param", type=key_value, action="append", default=[], metavar="KEY=VALUE",
+                   help="an encoder parameter, VALUE as JSON (else a string), e.g. --encoder-param tau=4.0; "
+                        "repeatable; steps and dt come from --steps and the spec")
+    p.add_argument("--max-rate", type=float, default=None,
+                   help="poisson/regular rate in Hz (default 300 MNIST and your own images, 500 Fashion)")
+    p.add_argument("--stack-on", default=None, metavar="MODEL",
+                   help="train a stacked autoencoder on the code-layer spikes that this autoencoder's model file "
+                        "gives for the training images (join them with spikesynth stack)")
     p.add_argument("--no-mask", action="store_true", help="train without the XOR mask (fails, as in the paper)")
     p.add_argument("--trace-reset", choices=TRACE_RESETS, default=TRACE_RESETS[0],
                    help="paper trainer: the code's fractional trace reset or the exact per-synapse reset")
@@ -70,10 +113,11 @@ def _run(args, trainer: str, **spiking) -> int:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    cfg = TrainConfig(dataset=args.dataset, hidden=args.hidden, trainer=trainer, batch_size=args.batch_size,
+    given = {name: value for name, value in (("hidden", args.hidden), ("sizes", args.sizes)) if value is not None}
+    cfg = TrainConfig(dataset=args.dataset, trainer=trainer, batch_size=args.batch_size,
                       epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay, train_limit=args.train_limit,
                       seed=args.seed, checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit,
-                      device=args.device, **spiking)
+                      device=args.device, **given, **spiking)
     check_output_dir(args.out, OUTPUT_FILES, what="--out")
     try:
         result = train_autoencoder(cfg, out_dir=args.out, data_dir=args.data_dir, resume=args.resume,
@@ -91,8 +135,17 @@ def _run(args, trainer: str, **spiking) -> int:
 
 
 def run_autoencoder(args) -> int:
-    return _run(args, args.trainer, steps=args.steps, alpha=args.alpha, max_rate=args.max_rate,
-                mask=not args.no_mask, trace_reset=args.trace_reset, float64=args.float64)
+    spiking = {"steps": args.steps, "alpha": args.alpha}
+    if args.stack_on is not None:   # the neuron and T of the stacked-on model, unless given (then checked)
+        from models.io import load_model
+
+        outer, _, _ = load_model(args.stack_on, kind="snn")
+        spiking = {"steps": outer.steps if args.steps is None else args.steps,
+                   "alpha": outer.neuron.alpha if args.alpha is None else args.alpha, "stack_on": args.stack_on}
+    spiking = {k: v for k, v in spiking.items() if v is not None}
+    return _run(args, args.trainer, max_rate=args.max_rate, encoder=args.encoder,
+                encoder_params=tuple(args.encoder_param), mask=not args.no_mask, trace_reset=args.trace_reset,
+                float64=args.float64, **spiking)
 
 
 def run_ann(args) -> int:
@@ -100,7 +153,8 @@ def run_ann(args) -> int:
 
 
 TRAIN_TARGETS = {
-    "autoencoder": ("a spiking autoencoder 784-H-784 (paper or bptt trainer)", configure_autoencoder, run_autoencoder),
+    "autoencoder": ("a spiking autoencoder 784-H-784, or of any depth and on your own images (paper or bptt "
+                    "trainer)", configure_autoencoder, run_autoencoder),
     "ann": ("the AE-ANN baseline (ReLU, no biases) with SGD or Adam", configure_ann, run_ann),
     "audiocoder": ("the audiocoder (AC-SNN, optionally the AC-ANN) for audio-to-image synthesis on FSDD",
                    configure_train_audiocoder, run_train_audiocoder),
@@ -121,7 +175,7 @@ def run_train(args) -> int:
 
 def configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="a model file (model.safetensors)")
-    p.add_argument("--dataset", choices=IMAGE_DATASETS, default=IMAGE_DATASETS[0])
+    add_dataset_option(p)
     p.add_argument("--split", choices=("train", "test"), default="test")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="the first N images only")
     p.add_argument("--seed", type=int, default=0, help="seed of the input spikes (default 0)")

@@ -75,7 +75,7 @@ def load_images(name: str, split: str, data_dir: str | os.PathLike | None = None
     ``as_float``; your own: ``[N, H, W]`` or ``[N, D]``) and int64 ``[N]``. A missing dataset raises FileNotFoundError saying
     how to provide it; a truncated or corrupt file raises ValueError naming the file.
     """
-    if is_custom(name):
+    if name not in IMAGE_DATASETS and is_custom(name):   # a name wins over a folder called so
         images, labels = load_custom(name, split)
         return (images if as_float else np.round(images * 255.0).astype(np.uint8)), labels
     if name not in IMAGE_DATASETS:
