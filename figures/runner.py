@@ -119,7 +119,8 @@ def _cache_key(cfg) -> dict:
 def estimate_seconds(cfg) -> float:
     """Rough training + evaluation time of one ``TrainConfig`` on this class of machine (seconds)."""
     images = (cfg.train_limit or 60000) * cfg.epochs
-    size = (784 + cfg.hidden) / (784 + 196)
+    hidden = cfg.hidden if isinstance(cfg.hidden, int) else sum(cfg.hidden)   # a deeper network: every hidden layer
+    size = (784 + hidden) / (784 + 196)
     if cfg.is_ann:
         return images / _ANN_IMAGES_PER_SECOND * size
     return images * cfg.steps / _IMAGE_STEPS_PER_SECOND[cfg.trainer] * size * 1.1
