@@ -21,8 +21,12 @@ def check(cond: bool, message: str) -> None:
 
 def is_number(value) -> bool:
     """True for a finite real number (Python or numpy int/float; not a bool)."""
-    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-            and math.isfinite(float(value)))
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:   # an integer beyond float range, e.g. 10**400
+        return False
 
 
 def check_number(value, name: str, lo: float = -math.inf, hi: float = math.inf,

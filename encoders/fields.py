@@ -67,6 +67,13 @@ class ReceptiveFields(Encoder):
         return (np.atleast_1d(np.asarray(self.min_values, np.float64)),
                 np.atleast_1d(np.asarray(self.max_values, np.float64)))
 
+    def scaled(self, x):
+        """Values ``[..., N]`` (numpy or torch) scaled by ``min_values``/``max_values`` into [0, 1],
+        as the bins see them (ValueError for values outside the bounds); the same kind out."""
+        arr, like = to_numpy(x)
+        check_static_shape(arr.shape)
+        return wrap(self._scaled(arr.astype(np.float64)), like)
+
     def _scaled(self, arr: np.ndarray) -> np.ndarray:
         lo, hi = self._bounds()
         n = arr.shape[-1]

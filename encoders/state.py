@@ -125,9 +125,16 @@ class State(Encoder):
         return len(self.low)
 
     @property
-    def units(self) -> int:
+    def n_units(self) -> int:
         """Spike trains per observation: F, times 2 with split_exc_inh, times 2 with inverted."""
         return self.features * (2 if self.split_exc_inh else 1) * (2 if self.inverted else 1)
+
+    def units(self, n: int | None = None) -> int:
+        """The spike trains that ``n`` features (default: the encoder's F) encode to: ``n_units``;
+        ValueError for another ``n`` (the bounds fix the number of features)."""
+        if n is not None and n != self.features:
+            raise ValueError(f"this state encoder has {self.features} features (its bounds), got {n} values per item")
+        return self.n_units
 
     def unit_labels(self) -> list[str]:
         """A name per unit in order, e.g. ``"f2+"`` (feature 2, positive part), ``"f2-"``
@@ -226,8 +233,8 @@ class State(Encoder):
         coder needs ``previous`` (the observation before) and returns ``previous + change``
         (clipped to the bounds); without it, ValueError."""
         arr, like = to_numpy(spikes, "spikes")
-        if arr.ndim not in (2, 3) or arr.shape[0] != self.steps or arr.shape[-1] != self.units:
-            raise ValueError(f"spikes must have shape [steps={self.steps}, B, units={self.units}] or "
+        if arr.ndim not in (2, 3) or arr.shape[0] != self.steps or arr.shape[-1] != self.n_units:
+            raise ValueError(f"spikes must have shape [steps={self.steps}, B, units={self.n_units}] or "
                              f"[steps, units], got {list(arr.shape)}")
         check_spikes(arr, bipolar=False)
         if self.coder == "step" and previous is None:
@@ -235,7 +242,7 @@ class State(Encoder):
                              "previous=, the observation before the encoded one")
         r = np.atleast_2d(arr.sum(axis=0, dtype=np.float64) / self.steps)
         if self.inverted:
-            half = self.units // 2
+            half = self.n_units // 2
             r = (r[:, :half] + 1.0 - r[:, half:]) / 2
         if self.split_exc_inh:
             f = self.features

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"observation 0: SpikeGeneratorGroup of {group.N} units replayed {monitor.num_spikes} spikes")
 
     # 4. a 16-32-2 LIF network (the spec's neuron) in Brian2, and the torch mirror
-    spec = NetworkSpec(sizes=(encoder.units, 32, 2), neuron=NeuronSpec(alpha=0.1, v_th=1.0), dt=dt, steps=args.steps)
+    spec = NetworkSpec(sizes=(encoder.n_units, 32, 2), neuron=NeuronSpec(alpha=0.1, v_th=1.0), dt=dt, steps=args.steps)
     weights = init_weights(spec, torch.Generator().manual_seed(args.seed), scale=0.5, dtype=torch.float64)
     net = SpikingNetwork(spec, weights, dtype=torch.float64)
     inputs = torch.as_tensor(spikes, dtype=torch.float64)

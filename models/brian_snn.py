@@ -469,8 +469,6 @@ def run_brian(spec: NetworkSpec, weights: list[torch.Tensor], input_spikes: torc
     check_spikes(input_spikes, spec.sizes[0])
     start = time.perf_counter()
     spikes = SpikeBatch(input_spikes, spec.dt)
-    if not len(spikes.step):
-        raise ValueError("input_spikes holds no spike at all: nothing to simulate")
     import brian2 as b2
 
     b2.prefs.codegen.cpp.extra_compile_args_gcc = list(COMPILE_ARGS)

@@ -13,12 +13,14 @@ Two definitions live here too, so that every caller reads them from the spec alo
   has the input layer's size (the paper: the network reproduces its input spikes); for an encoder
   that does not keep one unit per value (``receptive_fields``: ``N`` values, ``N * n_bins``
   units) and an output layer of one neuron per value, the ``regular`` rate code of the values at
-  ``1 / dt`` (``TARGET_ENCODER``): ``floor(T * x)`` evenly spaced spikes, a spike at every step
-  for a value of 1, the peak rate of a receptive field's bin.
+  ``1 / dt`` (``TARGET_ENCODER``) of the values scaled as the input encoder scales them (by
+  ``receptive_fields``' ``min_values``/``max_values`` into [0, 1]): ``floor(T * u)`` evenly spaced
+  spikes, a spike at every step for a value at the top of its range, the peak rate of a bin.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 
@@ -56,7 +58,11 @@ def build_encoder(encoder: EncoderSpec, steps: int, dt: float):
     if clash:
         raise ValueError(f"the spec's encoder params must not set {clash}: steps and dt come from the network spec, "
                          f"the seed from the caller")
-    fields = cls.__dataclass_fields__
+    if params.get("normalize"):
+        raise ValueError("the spec's encoder params must not set normalize: it scales by the extremes of each batch "
+                         "it is given, so an item's spikes would depend on the items beside it; scale the values "
+                         "into the encoder's domain before encoding")
+    fields = {f.name for f in dataclasses.fields(cls)}
     if "steps" in fields:
         params["steps"] = steps
     if "dt" in fields:
@@ -107,6 +113,11 @@ def encode(values, spec: NetworkSpec, seed: int | None = 0, generator: torch.Gen
     if not x.is_floating_point():
         x = x.to(torch.float32)
     encoder = spec_encoder(spec)
+    units = encoder.units(x.shape[1])
+    if units != spec.sizes[0]:
+        raise ValueError(f"the spec's encoder {spec.encoder.name!r} turns {x.shape[1]} values per item into "
+                         f"{units} input units, but the spec's input layer has {spec.sizes[0]} (items of "
+                         f"another size than the model's?)")
     draw = is_random(encoder)
     g = make_generator(seed, generator) if draw else None
     parts = []
@@ -114,12 +125,7 @@ def encode(values, spec: NetworkSpec, seed: int | None = 0, generator: torch.Gen
         chunk = x[start:start + ENCODE_BATCH]
         spikes = encoder.encode(chunk, generator=g) if draw else encoder.encode(chunk)
         parts.append(torch.as_tensor(spikes).reshape(spec.steps, len(chunk), -1).to(torch.uint8))
-    out = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
-    if out.shape[2] != spec.sizes[0]:
-        raise ValueError(f"the spec's encoder {spec.encoder.name!r} turns {x.shape[1]} values per item into "
-                         f"{out.shape[2]} input units, but the spec's input layer has {spec.sizes[0]} (items of "
-                         f"another size than the model's?)")
-    return out
+    return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
 
 
 def _given_spikes(x: torch.Tensor, spec: NetworkSpec) -> torch.Tensor:
@@ -172,6 +178,9 @@ def target_spikes(values, spec: NetworkSpec, input_spikes: torch.Tensor | None =
     x = x.reshape(len(x), -1)
     if not x.is_floating_point():
         x = x.to(torch.float32)
+    scaled = getattr(spec_encoder(spec), "scaled", None)
+    if scaled is not None:   # the values as the input encoder sees them, in [0, 1] (receptive_fields' bounds)
+        x = scaled(x)
     encoder = target_encoder(spec)
     parts = [torch.as_tensor(encoder.encode(x[a:a + ENCODE_BATCH])).to(torch.uint8) for a in range(0, len(x), ENCODE_BATCH)]
     return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]

@@ -182,14 +182,19 @@ class Params(Mapping):
 class EncoderSpec:
     """Which encoder turns the input values into spikes, and its parameters
     (for ``poisson``: ``max_rate`` in Hz; ``dt`` comes from the network spec).
-    ``params`` may be given as any mapping; it is kept as a read-only ``Params`` copy."""
+    ``params`` may be given as any mapping; it is kept as a read-only ``Params`` copy. Not given
+    (None), they are the paper's ``{"max_rate": 300.0}`` for ``poisson`` and none for any other
+    encoder (which then takes its own defaults)."""
 
     name: str = "poisson"
-    params: Mapping = field(default_factory=lambda: {"max_rate": 300.0})
+    params: Mapping | None = None
 
     def __post_init__(self) -> None:
         _check(isinstance(self.name, str) and self.name, f"encoder name must be a non-empty string, got {self.name!r}")
-        object.__setattr__(self, "params", Params(self.params))
+        params = self.params
+        if params is None:
+            params = {"max_rate": 300.0} if self.name == "poisson" else {}
+        object.__setattr__(self, "params", Params(params))
 
 
 @dataclass(frozen=True)

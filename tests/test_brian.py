@@ -66,8 +66,15 @@ def test_chunks_without_any_input_spike():
     x[:, 2:4] = 0   # the second chunk of two images is silent
     rec = run_brian(net.spec, list(net.weights), x, target="numpy", record_v=True, chunk_images=2, progress=False)
     assert_agree(net(x), rec)
-    with pytest.raises(ValueError, match="no spike"):
-        run_brian(net.spec, list(net.weights), torch.zeros_like(x), target="numpy")
+    # no input spike at all: silent without biases, and biases alone drive the neurons
+    silent = run_brian(net.spec, list(net.weights), torch.zeros_like(x), target="numpy", progress=False)
+    assert [int(silent.counts(layer).sum()) for layer in range(2)] == [0, 0]
+    spec = net.spec.with_(bias=True)
+    biases = [torch.full((20,), 0.3, dtype=F64), torch.full((10,), 0.45, dtype=F64)]
+    mirror = SpikingNetwork(spec, list(net.weights), dtype=F64, biases=biases)(torch.zeros_like(x))
+    driven = run_brian(spec, list(net.weights), torch.zeros_like(x), target="numpy", biases=biases, progress=False)
+    assert all(torch.equal(driven.dense(layer), mirror.spikes[layer]) for layer in range(2))
+    assert mirror.spikes[1].sum() > 0
 
 
 @pytest.mark.parametrize("backend", ["numpy", "cython"])

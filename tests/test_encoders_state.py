@@ -54,7 +54,7 @@ def test_deterministic_hand_computed():
 
 def test_split_and_inverted_units_in_the_seeds_order():
     enc = encoders.get("state", low=[-1.0, -1.0], high=[1.0, 1.0], steps=4, inverted=True)
-    assert enc.units == 8 and enc.unit_labels() == ["f0+", "f1+", "f0-", "f1-", "~f0+", "~f1+", "~f0-", "~f1-"]
+    assert enc.n_units == enc.units() == 8 and enc.unit_labels() == ["f0+", "f1+", "f0-", "f1-", "~f0+", "~f1+", "~f0-", "~f1-"]
     # 0.5 -> scaled 0.75 -> signed 0.5: up 0.5; -0.25 -> scaled 0.375 -> signed -0.25: down 0.25
     np.testing.assert_allclose(enc.rates(np.array([0.5, -0.25])), [0.5, 0, 0, 0.25, 0.5, 1, 1, 0.75])
     s = enc.encode(np.array([[0.5, -0.25]]))
@@ -207,7 +207,7 @@ def test_from_space_bounds(cartpole):
     with pytest.raises(ValueError, match=r"the space's low is infinite for feature\(s\) \[1, 3\]"):
         from_space(space)
     enc = from_space(space, steps=12, low=CARTPOLE_LOW, high=CARTPOLE_HIGH, inverted=True)
-    assert enc.units == 16 and enc.steps == 12 and enc.inverted and enc.low == tuple(CARTPOLE_LOW)
+    assert enc.n_units == enc.units(4) == 16 and enc.steps == 12 and enc.inverted and enc.low == tuple(CARTPOLE_LOW)
     with pytest.raises(ValueError, match=r"the given high is infinite for feature\(s\) \[0\]"):
         from_space(space, low=CARTPOLE_LOW, high=[np.inf, 1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match=r"low must have one value per feature of the space \(4\)"):

@@ -93,3 +93,31 @@ def test_the_audio_targets_and_synthesis_use_the_spec_encoder():
     counts = synthesize_counts(spec, weights, x)
     _, result = layer_counts(Network(spec, weights), x, progress=False)
     assert torch.equal(counts, torch.as_tensor(result.counts[-1], dtype=torch.float32))
+
+
+def test_spec_encoders_that_would_make_an_item_depend_on_its_batch_are_refused():
+    # poisson's normalize scales by each batch's extremes: the one encode path refuses it
+    spec = autoencoder_spec("mnist", hidden=4).with_(encoder=EncoderSpec("poisson", {"max_rate": 300.0,
+                                                                                     "normalize": True}))
+    with pytest.raises(ValueError, match="normalize"):
+        encode(images(3), spec)
+
+
+def test_a_size_mismatch_is_refused_before_anything_is_encoded(monkeypatch):
+    spec = autoencoder_spec("mnist", hidden=4)
+    calls = []
+    import encoders.rate as rate
+    real = rate.Poisson.encode
+    monkeypatch.setattr(rate.Poisson, "encode", lambda self, x, generator=None: calls.append(1) or real(self, x, generator))
+    with pytest.raises(ValueError, match="input layer has 784"):
+        encode(torch.rand(250, 100), spec)
+    assert calls == []
+
+
+def test_the_rate_target_follows_the_receptive_fields_bounds():
+    from models.encode import target_spikes
+    spec = NetworkSpec(sizes=(4 * 5, 8, 4), steps=10, encoder=EncoderSpec(
+        "receptive_fields", {"n_bins": 5, "min_values": 0.0, "max_values": 255.0}))
+    x = torch.tensor([[0.0, 51.0, 127.5, 255.0]])
+    assert encode(x, spec).shape == (10, 1, 20)
+    assert target_spikes(x, spec).sum(0).tolist() == [[0, 2, 5, 10]]      # floor(T * (x - min) / (max - min))

@@ -148,3 +148,18 @@ def test_tau_conversions_by_hand():
         alpha_from_tau(0.01, dt, "euler")
     with pytest.raises(ValueError, match=r"dt \(s\)"):
         NeuronSpec().tau(0.0)
+
+
+def test_encoder_spec_default_params_follow_the_encoder():
+    # the paper's max_rate is poisson's default, not every encoder's
+    assert EncoderSpec().params == {"max_rate": 300.0} == EncoderSpec("poisson").params
+    assert EncoderSpec("latency").params == {} and EncoderSpec("spikes").params == {}
+    assert NetworkSpec.from_dict(NetworkSpec().to_dict()) == NetworkSpec()
+
+
+def test_numbers_beyond_float_range_are_a_value_error():
+    from encoders.checks import check_number
+    with pytest.raises(ValueError, match="alpha"):
+        NeuronSpec(alpha=10 ** 400)
+    with pytest.raises(ValueError, match="x must be a finite number"):
+        check_number(-(10 ** 400), "x")
