@@ -16,10 +16,7 @@ from typing import Callable, ClassVar
 import numpy as np
 import torch
 
-from . import checks as _checks
-
-# re-exported: the encoders' checks (assigned, not imported, so that pyflakes sees them used)
-check_bool, check_int, check_number = _checks.check_bool, _checks.check_int, _checks.check_number
+from .checks import check_bool, check_number
 
 
 # --- numpy / torch in, the same kind out ---------------------------------------
@@ -83,13 +80,6 @@ def check_static_shape(shape: tuple, name: str = "x") -> None:
     """ValueError unless ``shape`` is a static input's ``[..., N]`` (at least 1 dimension)."""
     if len(shape) < 1:
         raise ValueError(f"{name} must have shape [..., N] (at least 1 dimension), got a scalar")
-
-
-def check_spikes(arr: np.ndarray, bipolar: bool, name: str = "spikes") -> None:
-    """ValueError unless ``arr`` holds only 0/1 (or -1/0/1 when ``bipolar``)."""
-    allowed = (-1, 0, 1) if bipolar else (0, 1)
-    if not np.isin(arr, allowed).all():
-        raise ValueError(f"{name} must contain only values in {allowed}")
 
 
 # --- the interface ----------------------------------------------------------------

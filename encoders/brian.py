@@ -1,16 +1,17 @@
 """Spike trains to Brian2 SpikeGeneratorGroups: the one place such a group is filled.
 brian2 is imported only inside the functions that build or refill a group.
 
-``spike_generator_group`` replays one train ``[T, N]``; ``SpikeBatch`` replays a batch of
-presentations ``[T, batch, N]`` back to back (the networks of ``models.brian_snn``), whole
-or a slice of presentations at a time (a chunked runtime run refills its group).
+``SpikeBatch`` replays a batch of presentations ``[T, batch, N]`` back to back (the networks of
+``models.brian_snn``), whole or a slice of presentations at a time (a chunked runtime run refills
+its group); ``spike_generator_group`` and ``to_spike_generator`` replay one train ``[T, N]``, as a
+batch of one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_number
+from .checks import check_binary, check_number
 
 
 def _as_array(spikes) -> np.ndarray:
@@ -21,32 +22,27 @@ def _check_dt(dt) -> float:
     return check_number(dt, "dt (s)", 0.0, lo_open=True)
 
 
-def _is_binary(arr: np.ndarray) -> bool:
-    """True when every entry of ``arr`` is 0 or 1 (min/max for integers and bools: fast on big batches)."""
-    if arr.size == 0:
-        return True
-    if arr.dtype == np.bool_:
-        return True
-    if np.issubdtype(arr.dtype, np.integer):
-        return bool(arr.min() >= 0 and arr.max() <= 1)
-    return bool(((arr == 0) | (arr == 1)).all())
+#: What a 0/1 train with other values is told (a bipolar one goes through ``on_off`` first).
+BINARY_MESSAGE = "{name} must contain only 0 and 1 (map a bipolar train to on/off populations first: on_off)"
+
+
+def _one_train(spikes, dt: float, bipolar: bool = False) -> "SpikeBatch":
+    """A train ``[T, N]`` (0/1, or in {-1, 0, 1} mapped through ``on_off`` when ``bipolar``) as a
+    ``SpikeBatch`` of one presentation."""
+    arr = on_off(spikes) if bipolar else _as_array(spikes)
+    if arr.ndim != 2:
+        raise ValueError(f"spikes must have shape [T, N], got {list(arr.shape)}")
+    return SpikeBatch(arr[:, None, :], dt)
 
 
 def to_spike_generator(spikes, dt: float):
     """Turn a 0/1 train ``[T, N]`` into ``(indices, times)`` for
-    ``SpikeGeneratorGroup(N, indices, times)``.
+    ``SpikeGeneratorGroup(N, indices, times)`` (``SpikeBatch.events`` of one presentation).
 
     indices: int32 ``[n_spikes]``; times: float64 seconds ``[n_spikes]``, each an
     integer step times ``dt`` (dt in seconds, a finite number > 0), sorted by time then index.
     """
-    dt = _check_dt(dt)
-    arr = _as_array(spikes)
-    if arr.ndim != 2:
-        raise ValueError(f"spikes must have shape [T, N], got {list(arr.shape)}")
-    if not np.isin(arr, (0, 1)).all():
-        raise ValueError("spikes must contain only 0 and 1 (map a bipolar train to on/off populations first)")
-    steps, idx = np.nonzero(arr)
-    return idx.astype(np.int32), steps.astype(np.float64) * dt
+    return _one_train(spikes, dt).events()
 
 
 def on_off(spikes) -> np.ndarray:
@@ -56,23 +52,18 @@ def on_off(spikes) -> np.ndarray:
     arr = _as_array(spikes)
     if arr.ndim != 2:
         raise ValueError(f"spikes must have shape [T, N], got {list(arr.shape)}")
-    if not np.isin(arr, (-1, 0, 1)).all():
-        raise ValueError("spikes must contain only -1, 0 and 1")
+    check_binary(arr, bipolar=True, message="spikes must contain only -1, 0 and 1")
     return np.concatenate([arr == 1, arr == -1], axis=1).astype(np.int8)
 
 
 def spike_generator_group(spikes, dt: float, bipolar: bool = False, **kwargs):
     """A ``brian2.SpikeGeneratorGroup`` that replays ``spikes [T, N]`` on the grid of
-    step ``dt`` (seconds): unit i fires at ``t * dt`` wherever ``spikes[t, i]`` is 1.
-    With ``bipolar=True`` the train is in {-1, 0, 1} and the group has 2 N units
-    (see ``on_off``). ``kwargs`` go to SpikeGeneratorGroup (e.g. ``name``); its ``dt``
-    is set to ``dt`` so every spike lands on its own step."""
-    from brian2 import SpikeGeneratorGroup, second
-
-    dt = _check_dt(dt)
-    arr = on_off(spikes) if bipolar else _as_array(spikes)
-    indices, times = to_spike_generator(arr, dt)
-    return SpikeGeneratorGroup(arr.shape[1], indices, times * second, dt=dt * second, **kwargs)
+    step ``dt`` (seconds): unit i fires at ``t * dt`` wherever ``spikes[t, i]`` is 1
+    (``SpikeBatch.group`` of one presentation). With ``bipolar=True`` the train is in
+    {-1, 0, 1} and the group has 2 N units (see ``on_off``). ``kwargs`` go to
+    SpikeGeneratorGroup (e.g. ``name``); its ``dt`` is set to ``dt`` so every spike lands on
+    its own step."""
+    return _one_train(spikes, dt, bipolar).group(**kwargs)
 
 
 class SpikeBatch:
@@ -82,16 +73,16 @@ class SpikeBatch:
 
     steps, batch, n: T, the number of presentations, N. step, neuron: the events, int64
     ``[n_spikes]`` each, in time order then unit order (``step`` counted from the first
-    presentation). ValueError for another shape, values other than 0 and 1, or a bad dt.
+    presentation). ValueError (naming the spikes ``name``) for another shape, values other than 0
+    and 1, or a bad dt.
     """
 
-    def __init__(self, spikes, dt: float):
+    def __init__(self, spikes, dt: float, name: str = "spikes"):
         self.dt = _check_dt(dt)
         arr = _as_array(spikes)
         if arr.ndim != 3:
-            raise ValueError(f"spikes must have shape [T, batch, N], got {list(arr.shape)}")
-        if not _is_binary(arr):
-            raise ValueError("spikes must contain only 0 and 1")
+            raise ValueError(f"{name} must have shape [T, batch, N], got {list(arr.shape)}")
+        check_binary(arr, message=BINARY_MESSAGE.format(name=name))
         self.steps, self.batch, self.n = arr.shape
         step, neuron = np.nonzero(arr.transpose(1, 0, 2).reshape(self.batch * self.steps, self.n))
         self.step, self.neuron = step.astype(np.int64), neuron.astype(np.int64)

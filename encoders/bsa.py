@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import firwin
 
-from .base import (Encoder, Normalizing, check_int, check_number, check_spikes, check_values, grid_search, signal_io,
-                   wrap)
+from .base import Encoder, Normalizing, check_values, grid_search, signal_io, wrap
+from .checks import check_binary, check_int, check_number
 
 
 def bsa_filter(filter_order: int, filter_cutoff: float) -> np.ndarray:
@@ -126,7 +126,7 @@ class BSA(Normalizing, Encoder):
         """0/1 spikes ``[T, ...]`` -> signal ``[T, ...]`` (FIR filtering, see ``bsa_decode``;
         with ``normalize`` scaled back to the signal's range)."""
         arr, shape, like = signal_io(spikes, "spikes")
-        check_spikes(arr, bipolar=False)
+        check_binary(arr)
         h = _filter_bank(self.filter_order, self.filter_cutoff, arr.shape[1], np.float64)
         return wrap(self._restored(bsa_decode(arr, h), shape).reshape(shape), like)
 

@@ -76,6 +76,41 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
+def is_binary(arr, bipolar: bool = False) -> bool:
+    """True when every entry of ``arr`` (a numpy array, anything ``np.asarray`` takes, or a
+    torch tensor, checked on its device without importing torch) is 0 or 1 (-1, 0 or 1 when
+    ``bipolar``); NaN never is. Integers and bools take the min/max test alone; floats then one
+    comparison pass (on ``|arr|`` when bipolar). True for an empty array."""
+    lo = -1 if bipolar else 0
+    if hasattr(arr, "is_floating_point"):       # a torch tensor
+        if arr.numel() == 0:
+            return True
+        integral = not (arr.is_floating_point() or arr.is_complex())
+        if arr.is_complex():
+            return bool(((arr == 0) | (arr == 1) | ((arr == -1) & bipolar)).all())
+    else:
+        arr = np.asarray(arr)
+        if arr.size == 0:
+            return True
+        if arr.dtype.kind not in "biuf":      # complex, object: exact comparisons
+            return bool(np.isin(arr, (-1, 0, 1) if bipolar else (0, 1)).all())
+        integral = arr.dtype.kind in "biu"
+    if not (float(arr.min()) >= lo and float(arr.max()) <= 1):   # NaN fails both; as floats: no uint8 wrap-around
+        return False
+    if integral:
+        return True
+    a = abs(arr) if bipolar else arr
+    return not bool(((a != 0) & (a != 1)).any())
+
+
+def check_binary(arr, name: str = "spikes", bipolar: bool = False, message: str | None = None) -> None:
+    """ValueError unless ``is_binary(arr, bipolar)``: ``message`` if given, else
+    ``"{name} must contain only values in (0, 1)"`` (``(-1, 0, 1)`` when ``bipolar``)."""
+    if not is_binary(arr, bipolar):
+        allowed = (-1, 0, 1) if bipolar else (0, 1)
+        raise ValueError(message if message is not None else f"{name} must contain only values in {allowed}")
+
+
 def check_choice(value, name: str, choices: Iterable):
     """``value`` if it is one of ``choices``; ValueError listing them otherwise."""
     choices = tuple(choices)

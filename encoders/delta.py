@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import (Encoder, Normalizing, check_number, check_spikes, check_values, grid_search, initial_values,
-                   signal_io, wrap)
+from .base import Encoder, Normalizing, check_values, grid_search, initial_values, signal_io, wrap
+from .checks import check_binary, check_number
 
 
 def step_forward_spikes(x: np.ndarray, threshold) -> np.ndarray:
@@ -92,7 +92,7 @@ class StepForward(Normalizing, Encoder):
         """Spikes ``[T, ...]`` -> signal ``[T, ...]``; ``initial``: the signal's first
         value (a number, or an array of shape ``[...]``; in the signal's units)."""
         arr, shape, like = signal_io(spikes, "spikes")
-        check_spikes(arr, bipolar=True)
+        check_binary(arr, bipolar=True)
         init = self._initial_scaled(initial_values(initial, shape, self.name), shape)
         y = step_forward_decode(arr, self._threshold32, init)
         return wrap(self._restored(y, shape).reshape(shape), like)

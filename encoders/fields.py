@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import (Encoder, check_int, check_number, check_spikes, check_static_shape, check_values, to_numpy,
-                   work_dtype, wrap)
+from .base import Encoder, check_static_shape, check_values, to_numpy, work_dtype, wrap
+from .checks import check_binary, check_int, check_number
 from .rate import even_spikes
 
 
@@ -101,7 +101,7 @@ class ReceptiveFields(Encoder):
         if arr.ndim < 2 or arr.shape[0] != self.steps or arr.shape[-1] % self.n_bins:
             raise ValueError(f"spikes must have shape [steps={self.steps}, ..., N * n_bins={self.n_bins}], "
                              f"got {list(arr.shape)}")
-        check_spikes(arr, bipolar=False)
+        check_binary(arr)
         rates = arr.sum(axis=0, dtype=np.float64).reshape(*arr.shape[1:-1], -1, self.n_bins) / self.steps
         order = np.argsort(-rates, axis=-1, kind="stable")
         i, j = order[..., 0], order[..., 1]

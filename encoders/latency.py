@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Encoder, check_int, check_number, check_spikes, encode_static, to_numpy, wrap
+from .base import Encoder, encode_static, to_numpy, wrap
+from .checks import check_binary, check_int, check_number
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Latency(Encoder):
         arr, like = to_numpy(spikes, "spikes")
         if arr.ndim < 2 or arr.shape[0] != self.steps:
             raise ValueError(f"spikes must have shape [steps={self.steps}, ..., N], got {list(arr.shape)}")
-        check_spikes(arr, bipolar=False)
+        check_binary(arr)
         fired = arr.any(axis=0)
         k = np.argmax(arr != 0, axis=0).astype(np.float64)
         th = self.threshold

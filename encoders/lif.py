@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import (Encoder, Normalizing, check_bool, check_number, check_spikes, check_values, grid_search,
-                   nearest_spikes, signal_io, wrap)
+from .base import Encoder, Normalizing, check_values, grid_search, nearest_spikes, signal_io, wrap
+from .checks import check_binary, check_bool, check_number
 
 
 def lif_spikes(x: np.ndarray, threshold, membrane_constant, down_spike: bool) -> np.ndarray:
@@ -114,7 +114,7 @@ class LIF(Normalizing, Encoder):
         """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``lif_decode``; with ``normalize``
         scaled back to the signal's range)."""
         arr, shape, like = signal_io(spikes, "spikes")
-        check_spikes(arr, bipolar=self.down_spike)
+        check_binary(arr, bipolar=self.down_spike)
         y = lif_decode(arr, self.threshold, self.membrane_constant)
         return wrap(self._restored(y, shape).reshape(shape), like)
 

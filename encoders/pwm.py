@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import (Encoder, Normalizing, check_bool, check_number, check_spikes, check_values, grid_search,
-                   initial_values, nearest_spikes, signal_io, wrap)
+from .base import Encoder, Normalizing, check_values, grid_search, initial_values, nearest_spikes, signal_io, wrap
+from .checks import check_binary, check_bool, check_number
 
 
 def sawtooth(steps: int, cycles_per_step) -> np.ndarray:
@@ -125,7 +125,7 @@ class PWM(Normalizing, Encoder):
         value (a number or an array ``[...]``, in the signal's units), which step 0
         cannot carry."""
         arr, shape, like = signal_io(spikes, "spikes")
-        check_spikes(arr, bipolar=self.down_spike)
+        check_binary(arr, bipolar=self.down_spike)
         init = None if initial is None else self._initial_scaled(initial_values(initial, shape, self.name), shape)
         y = pwm_decode(arr, self.frequency * self.dt, init)
         return wrap(self._restored(y, shape).reshape(shape), like)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .base import (Encoder, check_bool, check_extremes, check_int, check_number, check_spikes, check_static_shape,
-                   encode_static, to_numpy, wrap)
+from .base import Encoder, check_extremes, check_static_shape, encode_static, to_numpy, wrap
+from .checks import check_binary, check_bool, check_int, check_number
 
 
 #: The largest seed: torch's CPU generator (mt19937) keeps only a seed's low 32 bits, so
@@ -122,7 +122,7 @@ def rate_decode(spikes, steps: int, max_rate: float, dt: float):
     arr, like = to_numpy(spikes, "spikes")
     if arr.ndim < 2 or arr.shape[0] != steps:
         raise ValueError(f"spikes must have shape [steps={steps}, ..., N], got {list(arr.shape)}")
-    check_spikes(arr, bipolar=False)
+    check_binary(arr)
     if max_rate == 0:
         raise ValueError("max_rate must be > 0 Hz to decode a rate code")
     return wrap(arr.sum(axis=0, dtype=np.float64) / (steps * max_rate * dt), like)

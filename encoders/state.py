@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .base import Encoder, check_bool, check_int, check_number, check_spikes, to_numpy, wrap
-from .checks import check_choice
+from .base import Encoder, to_numpy, wrap
+from .checks import check_binary, check_bool, check_choice, check_int, check_number
 from .rate import check_seed, even_spikes, poisson
 
 CODERS = ("deterministic", "poisson", "step")
@@ -236,7 +236,7 @@ class State(Encoder):
         if arr.ndim not in (2, 3) or arr.shape[0] != self.steps or arr.shape[-1] != self.n_units:
             raise ValueError(f"spikes must have shape [steps={self.steps}, B, units={self.n_units}] or "
                              f"[steps, units], got {list(arr.shape)}")
-        check_spikes(arr, bipolar=False)
+        check_binary(arr)
         if self.coder == "step" and previous is None:
             raise ValueError("coder 'step' codes the change since the previous observation: decode needs "
                              "previous=, the observation before the encoded one")

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 import encoders
+from encoders.checks import check_binary
 from encoders.rate import make_generator
 
 from .spec import EncoderSpec, NetworkSpec
@@ -137,8 +138,7 @@ def _given_spikes(x: torch.Tensor, spec: NetworkSpec) -> torch.Tensor:
                          f"of a stack): values must be 0/1 spike trains [n, T={steps}, N={n_in}], got shape "
                          f"{list(x.shape)}; run images through the stacked model (spikesynth stack), or pass the "
                          f"outer model's hidden spikes (models.stacking.source_spikes)")
-    if not bool(((x == 0) | (x == 1)).all()):
-        raise ValueError(f"this network's input is given as spikes (encoder {SPIKES!r}): values must be 0 or 1")
+    check_binary(x, message=f"this network's input is given as spikes (encoder {SPIKES!r}): values must be 0 or 1")
     return x.reshape(len(x), steps, n_in).transpose(0, 1).to(torch.uint8).contiguous()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from encoders.checks import check
+from encoders.checks import check, is_binary
 
 from .backends import Network, Run, run
 from .files import atomic_path
@@ -52,8 +52,8 @@ def read_input_spikes(path: str | os.PathLike, spec: NetworkSpec) -> torch.Tenso
     check(batch >= 1, f"{path}: the spikes hold no item (batch 0)")
     check(arr.size <= MAX_VALUES, f"{path}: {arr.size} values, more than {MAX_VALUES} (MAX_VALUES): split the file")
     values = np.asarray(arr)
-    bad = ~((values == 0) | (values == 1))
-    if bad.any():
+    if not is_binary(values):
+        bad = ~((values == 0) | (values == 1))   # where: only on the way to the error
         t, b, i = (int(k[0]) for k in np.nonzero(bad))
         raise ValueError(f"{path}: input spikes must be 0 or 1, found {values[t, b, i].item()!r} at [t={t}, item={b}, "
                          f"input={i}] ({int(bad.sum())} such values)")

@@ -12,6 +12,8 @@ from typing import Callable, NamedTuple
 
 import torch
 
+from encoders.checks import check_binary
+
 from .io import check_biases, check_weights
 from .spec import NetworkSpec, NeuronSpec
 
@@ -119,14 +121,16 @@ def lif_step_(v: torch.Tensor, current: torch.Tensor, neuron: NeuronSpec | Neuro
         v.copy_(v_pre)
 
 
-def check_spikes(spikes: torch.Tensor, n_in: int, name: str = "input spikes") -> None:
-    """Raise ValueError unless ``spikes`` is a finite 0/1 tensor ``[T, batch, n_in]``."""
+def check_spikes(spikes: torch.Tensor, n_in: int, name: str = "input spikes", values: bool = True) -> None:
+    """Raise ValueError unless ``spikes`` is a tensor ``[T, batch, n_in]`` of 0/1
+    (``encoders.checks.check_binary``, on the tensor's device); ``values=False`` checks the type
+    and shape only (for a caller whose next step checks the values, e.g. ``SpikeBatch``)."""
     if not isinstance(spikes, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor [T, batch, {n_in}], got {type(spikes).__name__}")
     if spikes.dim() != 3 or spikes.shape[-1] != n_in:
         raise ValueError(f"{name} must have shape [T, batch, {n_in}] for this spec, got {list(spikes.shape)}")
-    if not bool(((spikes == 0) | (spikes == 1)).all()):
-        raise ValueError(f"{name} must contain only 0 and 1")
+    if values:
+        check_binary(spikes, name, message=f"{name} must contain only 0 and 1")
 
 
 @dataclass

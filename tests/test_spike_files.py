@@ -99,7 +99,15 @@ def test_simulate_refuses_before_the_work(tmp_path, model_file, capsys):
     assert ".npz" in capsys.readouterr().err
     assert main(["simulate", "--model", path, "--save-spikes", str(out)]) == 1
     assert "needs --input-spikes" in capsys.readouterr().err and not out.exists()
+
+
+def test_input_without_any_spike_runs_in_brian2_as_in_the_mirror(tmp_path, model_file):
+    # no input spike at all is an input like any other (the biases alone drive the neurons)
+    path, weights, biases = model_file
     np.save(tmp_path / "silent.npy", np.zeros((5, 2, 9), np.uint8))
+    out = tmp_path / "out.npz"
     assert main(["simulate", "--model", path, "--input-spikes", str(tmp_path / "silent.npy"), "--target", "numpy",
-                 "--save-spikes", str(out)]) == 1
-    assert "no spike" in capsys.readouterr().err and not out.exists()
+                 "--save-spikes", str(out)]) == 0
+    mirror = SpikingNetwork(SPEC, weights, dtype=torch.float64, biases=biases)(torch.zeros(5, 2, 9, dtype=torch.float64))
+    with np.load(out) as saved:
+        assert all(np.array_equal(saved[f"layer{i + 1}"], s.to(torch.uint8).numpy()) for i, s in enumerate(mirror.spikes))
