@@ -141,6 +141,8 @@ def layer_counts(net: Network, values, seed: int = 0, backend: str = "mirror", t
     them, at a slice's memory); Brian2 gets all of them in one run."""
     check_backend(backend, target)
     x = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
+    if x.dim() < 1 or len(x) == 0:
+        raise ValueError(f"values must hold at least one item [n, ...], got shape {list(x.shape)}")
     if backend == "brian2":
         spikes = encode(x, net.spec, seed=seed)
         return spikes.sum(0, dtype=torch.int64).numpy(), run(net, spikes, backend, target, device, progress=progress)

@@ -9,7 +9,7 @@ import torch
 
 from .backends import Network, run
 from .brian_snn import BrianRecording
-from .files import atomic_path
+from .files import PLOT_FORMATS, atomic_path, check_output_file
 from .torch_snn import Recording
 
 
@@ -54,10 +54,7 @@ def plot_comparison(ref: Recording, rec: BrianRecording, path: str | Path, image
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in ("png", "pdf", "svg"):
-        raise ValueError(f"plot path must end in .png, .pdf or .svg, got {path.name!r}")
+    path = check_output_file(path, "plot", PLOT_FORMATS)
     k = max(1, min(int(images), rec.batch))
     steps = rec.steps
     n_layers = len(ref.spikes)
@@ -100,6 +97,6 @@ def plot_comparison(ref: Recording, rec: BrianRecording, path: str | Path, image
     ax.set_ylabel(f"V of layer {n_layers} neuron {neuron}")
     ax.legend(loc="lower right", fontsize=7, ncol=4)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=120)
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower(), dpi=120)
     plt.close(fig)
     return path

@@ -74,7 +74,7 @@ def check_weights(spec: NetworkSpec, weights: list[torch.Tensor], source: str) -
 
 def check_biases(spec: NetworkSpec, biases: list[torch.Tensor] | None, source: str) -> None:
     """Raise ValueError unless ``biases`` is None for a spec without ``bias``, or one finite
-    ``[post]`` tensor per layer for a spec with it."""
+    floating-point ``[post]`` tensor per layer for a spec with it (as ``check_weights``)."""
     if not spec.bias:
         if biases is not None:
             raise ValueError(f"{source}: biases given but the spec has bias=false")
@@ -85,10 +85,13 @@ def check_biases(spec: NetworkSpec, biases: list[torch.Tensor] | None, source: s
         raise ValueError(f"{source}: the spec has bias=true, so biases must list {len(shapes)} vectors "
                          f"(one [post] per layer), got {got}")
     for i, (b, shape) in enumerate(zip(biases, shapes)):
+        b = torch.as_tensor(b)
+        if not b.is_floating_point():
+            raise ValueError(f"{source}: b{i} has dtype {b.dtype}; biases must be floating point (e.g. float32)")
         if tuple(b.shape) != shape:
             raise ValueError(f"{source}: b{i} has shape {list(b.shape)} but spec {list(spec.sizes)} "
                              f"needs {list(shape)}")
-        if not bool(torch.isfinite(torch.as_tensor(b)).all()):
+        if not bool(torch.isfinite(b).all()):
             raise ValueError(f"{source}: b{i} contains NaN or infinite values")
 
 
@@ -125,8 +128,8 @@ def load_model(path: str | os.PathLike, kind: str | None = None):
     file) for a file that is not a spikesynth model, disagrees with its spec, or lies in an
     incomplete output folder (``models.files.check_complete``)."""
     path = Path(path)
-    tensors, meta = read_safetensors(path, "model file")
     check_complete(path)
+    tensors, meta = read_safetensors(path, "model file")
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: not a spikesynth model file (format {meta.get('format')!r})")
     if kind is not None and meta.get("kind") != kind:

@@ -71,7 +71,10 @@ def source_spikes(outer: Network, values, seed: int | None = 0, generator: torch
     takes them for a ``spikes`` spec). The values are encoded with ``outer``'s encoder from
     ``generator`` (else one seeded with ``seed``), ``ENCODE_BATCH`` items at a time (the same
     spikes as one encoding of all), and run through ``outer``'s layers up to the code layer in
-    the float64 mirror on ``device``."""
+    the float64 mirror on ``device``; ValueError for a fixed-point ``outer`` (stack the float model)."""
+    if outer.fixed_point is not None:
+        raise ValueError("the outer model is a fixed-point network: its code-layer spikes for stacking come from "
+                         "the float64 network (Network.with_bits(None))")
     part = encoder_part(outer)
     g = make_generator(seed, generator)
     model = part.mirror(device)

@@ -242,3 +242,21 @@ def test_a_model_file_written_before_spec_version_2_still_loads(tmp_path):
               metadata={"format": "spikesynth-model", "kind": "snn", "spec": V1_JSON, "extra": "{}"})
     spec, weights, meta = load_model(path, kind="snn")
     assert spec.neuron.is_paper and not spec.bias and meta["biases"] is None and len(weights) == 2
+
+
+def test_biases_that_are_not_floating_point_or_not_tensors(tmp_path):
+    from models.io import check_biases
+
+    spec = NetworkSpec(sizes=(4, 3, 4), bias=True)
+    with pytest.raises(ValueError, match="b0 has dtype torch.int64"):
+        check_biases(spec, [torch.zeros(3, dtype=torch.int64), torch.zeros(4)], "x")
+    check_biases(spec, [[0.0, 0.0, 0.0], [0.0] * 4], "x")        # lists of floats are tensors enough
+
+
+def test_a_model_in_an_incomplete_folder_is_refused_before_it_is_read(tmp_path):
+    from models.files import INCOMPLETE
+
+    (tmp_path / "model.safetensors").write_bytes(b"not a model: the write was killed")
+    (tmp_path / INCOMPLETE).write_text("train: interrupted")
+    with pytest.raises(ValueError, match="incomplete"):
+        load_model(tmp_path / "model.safetensors")

@@ -166,3 +166,12 @@ def test_stack_on_refuses_an_inner_model_and_a_missing_file(tmp_path, capsys, no
     err = fails(capsys, ["train", "autoencoder", "--stack-on", str(tmp_path / "none.safetensors"),
                          "--out", str(tmp_path / "o")])
     assert "none.safetensors" in err
+
+
+def test_no_items_and_a_fixed_point_outer_model_are_refused():
+    spec = autoencoder_spec(hidden=6)
+    net = Network(spec, init_weights(spec, make_generator(0)))
+    with pytest.raises(ValueError, match="at least one item"):
+        layer_counts(net, torch.zeros(0, 784), progress=False)
+    with pytest.raises(ValueError, match="fixed-point"):
+        source_spikes(net.with_bits(8), torch.zeros(2, 784))
