@@ -48,8 +48,6 @@ CONVENTIONS = ("spikesynth", "snntorch", "norse")
 #: snntorch 1.0's ``export_to_nir`` and ``import_from_nir`` write and read every graph at this
 #: step: ``tau = 1e-4 / (1 - beta)``, ``r = tau / 1e-4``, whatever step the user had in mind.
 SNNTORCH_DT = 1e-4
-#: norse 1.1's default step (``to_nir(dt=...)``, ``LIFBoxCell(dt=...)``): ``tau = dt / tau_mem_inv``.
-NORSE_DT = 1e-3
 #: What the metadata of an exported graph holds (``to_nir_graph``).
 METADATA_KEYS = {
     "generator": "'spikesynth'",
