@@ -55,21 +55,29 @@ def save_model(path: str | os.PathLike, spec: NetworkSpec, weights: list[torch.T
     return save_safetensors(path, tensors, meta)
 
 
+def _check_layer_tensors(spec: NetworkSpec, tensors, shapes, letter: str, what: str, source: str,
+                         hint: str = "") -> None:
+    """ValueError (naming ``source`` and e.g. ``W0``) unless every tensor ``letter{i}`` is floating
+    point, of shape ``shapes[i]`` and finite."""
+    for i, (t, shape) in enumerate(zip(tensors, shapes)):
+        t = torch.as_tensor(t)
+        if not t.is_floating_point():
+            raise ValueError(f"{source}: {letter}{i} has dtype {t.dtype}; {what} must be floating point (e.g. float32)")
+        if tuple(t.shape) != shape:
+            raise ValueError(f"{source}: {letter}{i} has shape {list(t.shape)} but spec {list(spec.sizes)} "
+                             f"needs {list(shape)}{hint}")
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{source}: {letter}{i} contains NaN or infinite values")
+
+
 def check_weights(spec: NetworkSpec, weights: list[torch.Tensor], source: str) -> None:
     """Raise ValueError unless ``weights`` match the spec's layer shapes and are finite
     floating-point tensors (bool, integer and complex weights are refused)."""
     shapes = spec.weight_shapes()
     if len(weights) != len(shapes):
         raise ValueError(f"{source}: spec {list(spec.sizes)} needs {len(shapes)} weight matrices, found {len(weights)}")
-    for i, (w, shape) in enumerate(zip(weights, shapes)):
-        w = torch.as_tensor(w)
-        if not w.is_floating_point():
-            raise ValueError(f"{source}: W{i} has dtype {w.dtype}; weights must be floating point (e.g. float32)")
-        if tuple(w.shape) != shape:
-            raise ValueError(f"{source}: W{i} has shape {list(w.shape)} but spec {list(spec.sizes)} "
-                             f"needs {list(shape)} — is this a model for another architecture?")
-        if not bool(torch.isfinite(w).all()):
-            raise ValueError(f"{source}: W{i} contains NaN or infinite values")
+    _check_layer_tensors(spec, weights, shapes, "W", "weights", source,
+                         " — is this a model for another architecture?")
 
 
 def check_biases(spec: NetworkSpec, biases: list[torch.Tensor] | None, source: str) -> None:
@@ -84,15 +92,7 @@ def check_biases(spec: NetworkSpec, biases: list[torch.Tensor] | None, source: s
         got = f"{len(biases)} biases" if isinstance(biases, (list, tuple)) else repr(type(biases).__name__)
         raise ValueError(f"{source}: the spec has bias=true, so biases must list {len(shapes)} vectors "
                          f"(one [post] per layer), got {got}")
-    for i, (b, shape) in enumerate(zip(biases, shapes)):
-        b = torch.as_tensor(b)
-        if not b.is_floating_point():
-            raise ValueError(f"{source}: b{i} has dtype {b.dtype}; biases must be floating point (e.g. float32)")
-        if tuple(b.shape) != shape:
-            raise ValueError(f"{source}: b{i} has shape {list(b.shape)} but spec {list(spec.sizes)} "
-                             f"needs {list(shape)}")
-        if not bool(torch.isfinite(b).all()):
-            raise ValueError(f"{source}: b{i} contains NaN or infinite values")
+    _check_layer_tensors(spec, biases, shapes, "b", "biases", source)
 
 
 def read_safetensors(path: str | os.PathLike, what: str) -> tuple[dict, dict]:
