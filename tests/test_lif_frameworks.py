@@ -26,13 +26,8 @@ def run_spec(neuron, currents):
     return [torch.stack(x) for x in zip(*out)]
 
 
-@pytest.mark.parametrize("reset", ["subtract", "zero"])
-def test_snntorch_leaky_with_its_default_reset_delay(reset):
-    snn = pytest.importorskip("snntorch")
-    beta = 0.5
-    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
-                    reset_mechanism=reset, reset_delay=True)
-    currents = dyadic_currents(1)
+def run_leaky(lif, currents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """snntorch's ``Leaky`` stepped over ``currents [T, N]``: its spikes and mem, ``[T, N]`` each."""
     mem = torch.zeros_like(currents[0])
     spk, mems = [], []
     with torch.no_grad():
@@ -40,9 +35,20 @@ def test_snntorch_leaky_with_its_default_reset_delay(reset):
             s, mem = lif(current, mem)
             spk.append(s)
             mems.append(mem)
+    return torch.stack(spk), torch.stack(mems)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_snntorch_leaky_with_its_default_reset_delay(reset):
+    snn = pytest.importorskip("snntorch")
+    beta = 0.5
+    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
+                    reset_mechanism=reset, reset_delay=True)
+    currents = dyadic_currents(1)
+    spk, mems = run_leaky(lif, currents)
     neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset=reset, clip=False, threshold_test=">", reset_timing="next")
     v_pre, spikes, _ = run_spec(neuron, currents)
-    assert torch.equal(torch.stack(spk), spikes) and torch.equal(torch.stack(mems), v_pre)   # its mem: pre-reset
+    assert torch.equal(spk, spikes) and torch.equal(mems, v_pre)   # its mem: pre-reset
     assert 0.05 < float(spikes.mean()) < 0.6
 
 
@@ -54,16 +60,10 @@ def test_snntorch_leaky_without_reset_delay(reset):
                     reset_mechanism=reset, reset_delay=False)
     # inputs at most v_th a step: a subtraction never leaves V above v_th (see NeuronSpec)
     currents = dyadic_currents(2, high=9)
-    mem = torch.zeros_like(currents[0])
-    spk, mems = [], []
-    with torch.no_grad():
-        for current in currents:
-            s, mem = lif(current, mem)
-            spk.append(s)
-            mems.append(mem)
+    spk, mems = run_leaky(lif, currents)
     neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset=reset, clip=False, threshold_test=">", reset_timing="same")
     _, spikes, v_next = run_spec(neuron, currents)
-    assert torch.equal(torch.stack(spk), spikes) and torch.equal(torch.stack(mems), v_next)  # its mem: post-reset
+    assert torch.equal(spk, spikes) and torch.equal(mems, v_next)  # its mem: post-reset
     assert 0.05 < float(spikes.mean()) < 0.6
 
 
