@@ -126,6 +126,21 @@ def estimate_seconds(cfg) -> float:
     return images * cfg.steps / _IMAGE_STEPS_PER_SECOND[cfg.trainer] * size * 1.1
 
 
+def check_limits(ctx: Context, modules) -> None:
+    """ValueError (naming ``--set``) unless ``train_limit`` and ``test_limit`` fit the splits of every
+    dataset the figures ``modules`` use (MNIST always): no figure uses fewer images than it records.
+    Reads only the IDX headers; a dataset not found is left to the loader's message."""
+    from training.data import idx_dims, locate_images
+
+    datasets = {"mnist"} | {cfg.dataset for m in modules for cfg in getattr(m, "configs", lambda c: [])(ctx)}
+    for dataset in sorted(datasets):
+        for split, key in (("train", "train_limit"), ("test", "test_limit")):
+            files = locate_images(dataset, split, ctx.data_dir)
+            n = None if files is None else idx_dims(files.images, 3)[0]
+            if n is not None and ctx.settings[key] > n:
+                raise ValueError(f"--set {key}={ctx.settings[key]}: the {dataset} {split} split has only {n} images")
+
+
 def finished(directory: Path) -> bool:
     """Whether a cache folder holds a finished result: its ``result.json``, and no
     ``INCOMPLETE`` marker (a write of its model files was interrupted: redo it)."""

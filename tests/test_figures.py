@@ -170,3 +170,13 @@ def test_smooth_places_each_average_at_its_last_batch():
     assert smooth([1.0, 2.0, 3.0, 4.0, 5.0], window=2) == ([2, 3, 4, 5], [1.5, 2.5, 3.5, 4.5])
     assert smooth([4.0, 2.0], window=10) == ([1, 2], [4.0, 2.0])   # fewer batches than the window
     assert smooth([7.0], window=1) == ([1], [7.0])
+
+
+def test_limits_beyond_a_split_are_refused_before_training(tmp_path, data_dir, capsys, no_training):
+    from training.cli import main
+
+    argv = ["figures", "fig3", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"), "--data-dir", str(data_dir)]
+    assert main(argv + ["--set", "train_limit=200", "--set", "test_limit=10001"]) == 1
+    assert "--set test_limit=10001: the mnist test split has only 10000 images" in capsys.readouterr().err
+    assert main(argv + ["--set", "train_limit=60001"]) == 1
+    assert "--set train_limit=60001: the mnist train split has only 60000 images" in capsys.readouterr().err

@@ -209,3 +209,11 @@ def test_train_help_lists_the_defaults(capsys):
         main(["train", "autoencoder", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "bptt 16" in text and "paper 100" in text and "{fraction,exact}" in text
+
+
+def test_eval_limit_beyond_the_test_split_is_refused_before_training(tmp_path, capsys, no_training):
+    from training.data import SAMPLE_PATH
+
+    assert main(["train", "autoencoder", "--dataset", str(SAMPLE_PATH), "--train-limit", "20", "--eval-limit", "1001",
+                 "--out", str(tmp_path / "o")]) == 1
+    assert "eval_limit (--eval-limit) must be in [0, 1000]" in capsys.readouterr().err

@@ -407,6 +407,9 @@ def _load_data(cfg: TrainConfig, data_dir, images) -> tuple[torch.Tensor, torch.
             raise ValueError(f"train_limit must be in [1, {len(train)}], got {cfg.train_limit}")
         train = train[:cfg.train_limit]
     if test is not None and cfg.eval_limit != 0:
+        if cfg.eval_limit is not None and cfg.eval_limit > len(test):
+            raise ValueError(f"eval_limit (--eval-limit) must be in [0, {len(test)}] (the test images of "
+                             f"{cfg.dataset if images is None else 'images'}), got {cfg.eval_limit}")
         test = torch.from_numpy(test[:cfg.eval_limit] if cfg.eval_limit else test)
     else:
         test = None

@@ -55,7 +55,7 @@ def parse_sizes(items: list[str]) -> dict:
 
 def run_figures(args) -> int:
     from figures import style
-    from figures.runner import Context
+    from figures.runner import Context, check_limits
     from models.files import check_output_dir
     from training.sweeps import check_options, require_distributed, torch_threads
 
@@ -77,6 +77,7 @@ def run_figures(args) -> int:
     check_output_dir(ctx.cache, what="--cache")
     style.apply()
     modules = [importlib.import_module(f"figures.{name}") for name in names]
+    check_limits(ctx, modules)
     with torch_threads(args.threads):
         _make(args, ctx, names, modules)
     return 0
