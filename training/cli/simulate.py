@@ -98,6 +98,11 @@ def _simulate_spikes(args) -> int:
     return 0
 
 
+def _value(x) -> str:
+    """A metric to 4 decimals, or ``n/a`` when there is none (None: no target of that size)."""
+    return "n/a" if x is None else f"{x:.4f}"
+
+
 def run_simulate(args) -> int:
     """Run a dataset split (or ``--input-spikes``) through a model file and print the reconstruction
     metrics (or the spike counts)."""
@@ -125,7 +130,7 @@ def run_simulate(args) -> int:
     else:
         where = args.backend + (f" ({args.target})" if args.backend == "brian2" else "")
         print(f"{report['n']} images through {where} in {report['seconds']:.2f} s: "
-              f"spike_mse {report['spike_mse']:.4f}, pixel_mse {report['pixel_mse']:.4f}, "
+              f"spike_mse {_value(report['spike_mse'])}, pixel_mse {_value(report['pixel_mse'])}, "
               f"{report['synops_per_image']:.0f} synaptic ops per image "
               f"({report['synops_over_macs']:.2f} x the ANN's {report['ann_macs_per_image']} MACs)")
     return 0
