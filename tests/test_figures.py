@@ -180,3 +180,28 @@ def test_limits_beyond_a_split_are_refused_before_training(tmp_path, data_dir, c
     assert "--set test_limit=10001: the mnist test split has only 10000 images" in capsys.readouterr().err
     assert main(argv + ["--set", "train_limit=60001"]) == 1
     assert "--set train_limit=60001: the mnist train split has only 60000 images" in capsys.readouterr().err
+
+
+def test_agreement_mismatches_draw_the_figure_and_fail_the_command(tmp_path, data_dir, capsys, monkeypatch):
+    import models.backends as backends
+    import models.compare as compare
+    from training.cli import main
+
+    real_run = backends.run
+    monkeypatch.setattr(backends, "run", lambda net, spikes, backend, *a, **k:   # no Brian2 build here
+                        real_run(net, spikes, "mirror", record=True, progress=False))
+    monkeypatch.setattr(compare, "compare_recordings", lambda a, b: [   # two spikes differ in each layer
+        {"layer": i + 1, "neurons": s.shape[2], "mirror_spikes": int(s.sum()), "brian2_spikes": int(s.sum()),
+         "mismatches": 2, "max_abs_dv": None} for i, s in enumerate(a.spikes)])
+    out = tmp_path / "o"
+    assert main(["figures", "agreement", "--out", str(out), "--cache", str(tmp_path / "c"), "--data-dir",
+                 str(data_dir), "--set", "train_limit=200", "--set", "test_limit=20"]) == 1
+    assert (out / "agreement.png").is_file() and json.loads((out / "agreement.json").read_text())["total_mismatches"] == 4
+    assert "error: agreement: the mirror and Brian2 (cython) disagree on 4 spike(s)" in capsys.readouterr().err
+
+
+def test_fig2_check_fails_on_mismatches():
+    from figures import fig2
+
+    assert fig2.check({"mismatches": 0}) is None
+    assert "disagree on 3 spike(s)" in fig2.check({"mismatches": 3})

@@ -103,9 +103,16 @@ def _make(args, ctx, names, modules) -> None:
     else:
         for item in tqdm(todo, desc="models", unit="model", disable=not todo):
             run_item(ctx, item)
+    failures = []
     for name, module in zip(names, modules):
         t0 = time.perf_counter()
         print(f"[{name}] {module.TITLE}", file=sys.stderr)
-        module.make(ctx)
-        print(f"[{name}] done in {time.perf_counter() - t0:.1f} s -> {ctx.out}/{name}.png", file=sys.stderr)
+        numbers = module.make(ctx)
+        failure = getattr(module, "check", lambda numbers: None)(numbers)   # drawn, but a failed check
+        if failure:
+            failures.append(failure)
+        print(f"[{name}] done in {time.perf_counter() - t0:.1f} s -> {ctx.out}/{name}.png"
+              + (" (FAILED its check)" if failure else ""), file=sys.stderr)
     print(f"all done in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
+    if failures:
+        raise ValueError("; ".join(failures))
