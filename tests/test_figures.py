@@ -205,3 +205,19 @@ def test_fig2_check_fails_on_mismatches():
 
     assert fig2.check({"mismatches": 0}) is None
     assert "disagree on 3 spike(s)" in fig2.check({"mismatches": 3})
+
+
+def test_a_cached_checkpoint_of_another_version_is_trained_again(ctx, capsys):
+    import torch
+
+    from figures.runner import _cache_key
+    from training.autoencoder import CHECKPOINT_FILE
+    from training.checkpoints import save_checkpoint
+
+    cfg = autoencoder_config(ctx, hidden=16, steps=5)
+    directory = ctx.model_dir(_cache_key(cfg))
+    directory.mkdir(parents=True)
+    save_checkpoint(directory / CHECKPOINT_FILE, {"W0": torch.zeros(16, 784)}, {"version": 1, "config": cfg.to_dict()})
+    result = trained_autoencoder(ctx, cfg)
+    assert result["test"]["n"] == TINY["test_limit"] and not (directory / CHECKPOINT_FILE).exists()
+    assert "is a checkpoint of format version 1, not 2: training mnist paper" in capsys.readouterr().err

@@ -570,6 +570,12 @@ def _write_failed(out: Path, exc: OSError, kept: Path | None) -> OSError:
     return OSError(text)
 
 
+def checkpoint_version(path: str | os.PathLike) -> int:
+    """The format version of the checkpoint at ``path`` (1 when it names none); ``CHECKPOINT_VERSION``
+    is the only one that resumes."""
+    return load_checkpoint(path)[1].get("version", 1)
+
+
 def _check_checkpoint(path: Path, cfg: TrainConfig) -> tuple[dict, dict]:
     """Load a checkpoint to resume ``cfg`` from, before any work: ``(tensors, meta)``. ValueError
     (naming the file) if it is unreadable, holds NaN, comes from another version or other settings."""
