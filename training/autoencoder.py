@@ -54,7 +54,7 @@ from .checkpoints import load_checkpoint, save_checkpoint
 from .data import load_images
 from .data.custom import is_custom
 from .defaults import (DEFAULT_BATCH, DEFAULT_HIDDEN, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS, IMAGE_ENCODERS,
-                       N_PIXELS, TRAINERS)
+                       N_PIXELS, TRACE_RESETS, TRAINERS)
 from .evaluate import check_images, evaluate, evaluate_model
 from .loop import batches
 from .metrics import per_image_mse
@@ -218,6 +218,12 @@ class TrainConfig:
         if self.is_ann:
             check(self.encoder == "poisson" and not self.encoder_params,
                   f"encoder and encoder_params are settings of the spiking trainers, not of {self.trainer!r}")
+            check(self.mask, f"mask=False (--no-mask) turns off the XOR mask of the spiking trainers' loss; "
+                             f"{self.trainer!r} has no mask")
+        check_choice(self.trace_reset, "trace_reset", TRACE_RESETS)
+        check(self.trace_reset == "fraction" or self.trainer == "paper",
+              f"trace_reset (--trace-reset) {self.trace_reset!r} is a setting of the paper trainer's traces; "
+              f"{self.trainer!r} keeps no traces")
         self.spec()            # validates alpha, the encoder and its params, sizes, the stack_on model
         self.optimizer_config()  # validates lr, weight decay, trace_reset
 

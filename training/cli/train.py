@@ -50,7 +50,7 @@ def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
     p.add_argument("--hidden", type=size_list, default=None, metavar="H[,H...]",
                    help=f"hidden layer size, or several for a deeper network, e.g. 400,196,400 (default {DEFAULT_HIDDEN})")
     p.add_argument("--sizes", type=size_list, default=None, metavar="N,H,...,N",
-                   help="every layer size, input first, e.g. 784,400,196,400,784 (instead of --hidden; the first "
+                   help="every layer size, input first, e.g. 784,400,196,400,784 (instead of --hidden, refused if they differ; the first "
                         "and last are checked against the data)")
     p.add_argument("--out", required=True, help="output folder for model.safetensors and metrics.json")
     p.add_argument("--train-limit", type=int, default=None, metavar="N", help="use the first N training images")
@@ -90,7 +90,7 @@ def configure_autoencoder(p: argparse.ArgumentParser) -> None:
                         "gives for the training images (join them with spikesynth stack)")
     p.add_argument("--no-mask", action="store_true", help="train without the XOR mask (fails, as in the paper)")
     p.add_argument("--trace-reset", choices=TRACE_RESETS, default=TRACE_RESETS[0],
-                   help="paper trainer: the code's fractional trace reset or the exact per-synapse reset")
+                   help="paper trainer only: the code's fractional trace reset or the exact per-synapse reset")
     p.add_argument("--float64", action="store_true", help="train in double precision")
 
 
@@ -98,6 +98,10 @@ def configure_ann(p: argparse.ArgumentParser) -> None:
     _common_options(p, ANN_TRAINERS)
     p.add_argument("--optimizer", choices=ANN_OPTIMIZERS, default=ANN_OPTIMIZERS[0],
                    help="sgd (the official plain SGD with weight decay) or adam")
+
+
+def _sizes_text(sizes) -> str:
+    return ",".join(map(str, sizes)) if isinstance(sizes, tuple) else str(sizes)
 
 
 def _run(args, trainer: str, **spiking) -> int:
@@ -114,6 +118,10 @@ def _run(args, trainer: str, **spiking) -> int:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     given = {name: value for name, value in (("hidden", args.hidden), ("sizes", args.sizes)) if value is not None}
+    inner = args.sizes[1:-1] if isinstance(args.sizes, tuple) else ()
+    if args.hidden is not None and len(inner) >= 1 and args.hidden != (inner[0] if len(inner) == 1 else inner):
+        raise ValueError(f"--hidden {_sizes_text(args.hidden)} contradicts --sizes {_sizes_text(args.sizes)} "
+                         f"(hidden {_sizes_text(inner)}): give one of them")
     cfg = TrainConfig(dataset=args.dataset, trainer=trainer, batch_size=args.batch_size,
                       epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay, train_limit=args.train_limit,
                       seed=args.seed, checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit,
