@@ -221,3 +221,17 @@ def test_a_cached_checkpoint_of_another_version_is_trained_again(ctx, capsys):
     result = trained_autoencoder(ctx, cfg)
     assert result["test"]["n"] == TINY["test_limit"] and not (directory / CHECKPOINT_FILE).exists()
     assert "is a checkpoint of format version 1, not 2: training mnist paper" in capsys.readouterr().err
+
+
+def test_a_second_figures_run_into_the_same_folder_fails_at_once(tmp_path, capsys, no_training):
+    from filelock import FileLock
+
+    from models.files import LOCK_FILE
+    from training.cli import main
+
+    out = tmp_path / "o"
+    out.mkdir()
+    with FileLock(out / LOCK_FILE).acquire(timeout=0):   # another figures run holds it
+        assert main(["figures", "fig1", "--out", str(out), "--cache", str(tmp_path / "c")]) == 1
+    assert "--out " + str(out) + ": another spikesynth run is writing there" in capsys.readouterr().err
+    assert not (out / "fig1.png").exists()

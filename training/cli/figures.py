@@ -56,7 +56,7 @@ def parse_sizes(items: list[str]) -> dict:
 def run_figures(args) -> int:
     from figures import style
     from figures.runner import Context, check_limits
-    from models.files import check_output_dir
+    from models.files import check_output_dir, output_folder
     from training.sweeps import check_options, require_distributed, torch_threads
 
     names = FIGURES if "all" in args.names else args.names
@@ -72,14 +72,16 @@ def run_figures(args) -> int:
                   sizes=parse_sizes(args.sizes))
     if args.cache:
         ctx.cache = Path(args.cache)
-    # before any training: where the figures and the trained models go
-    check_output_dir(ctx.out, [f"{n}.{ext}" for n in names for ext in ("png", "pdf", "json", "csv")], what="--out")
-    check_output_dir(ctx.cache, what="--cache")
-    style.apply()
-    modules = [importlib.import_module(f"figures.{name}") for name in names]
-    check_limits(ctx, modules)
-    with torch_threads(args.threads):
-        _make(args, ctx, names, modules)
+    # before any training: where the figures and the trained models go; the output folder is
+    # locked for the whole run, so two runs into one folder do not interleave their files
+    files = [f"{n}.{ext}" for n in names for ext in ("png", "pdf", "json", "csv")]
+    with output_folder(ctx.out, files, what="--out"):
+        check_output_dir(ctx.cache, what="--cache")
+        style.apply()
+        modules = [importlib.import_module(f"figures.{name}") for name in names]
+        check_limits(ctx, modules)
+        with torch_threads(args.threads):
+            _make(args, ctx, names, modules)
     return 0
 
 
