@@ -229,3 +229,13 @@ def test_consistent_hidden_and_sizes_are_one_config_and_mask_off_is_refused_for_
         TrainConfig(trainer="ann-sgd", mask=False)
     with pytest.raises(ValueError, match="'ann-adam' keeps no traces"):
         TrainConfig(trainer="ann-adam", trace_reset="exact")
+
+
+def test_images_per_second_counts_the_images_of_every_epoch_not_full_batches():
+    from training.data import SAMPLE_PATH
+
+    cfg = TrainConfig(dataset=str(SAMPLE_PATH), trainer="ann-sgd", train_limit=30, batch_size=20, epochs=2,
+                      hidden=8, eval_limit=0)
+    metrics = train_autoencoder(cfg, progress=False).metrics   # 2 x (20 + 10) images, 4 batches
+    assert metrics["batches"] == 4
+    assert metrics["images_per_second"] * metrics["train_seconds"] == pytest.approx(60)

@@ -507,7 +507,7 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
     kept = _try_save_checkpoint(out / CHECKPOINT_FILE, *final) if out is not None else None
     metrics = {"config": cfg.to_dict(), "spec": spec.to_dict(), "train_seconds": train_seconds,
                "train_cpu_seconds": train_cpu,  # of this process since its start or resumption
-               "batches": total, "images_per_second": total * cfg.batch_size / train_seconds if train_seconds else None,
+               "batches": total, "images_per_second": cfg.epochs * len(images) / train_seconds if train_seconds else None,
                "train_images": len(images), "final_batch": {k: v[-1] for k, v in history.items()}}
     if source_key is not None:
         metrics["stack_on_key"] = source_key
