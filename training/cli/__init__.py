@@ -124,6 +124,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spikesynth {args.command}: interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

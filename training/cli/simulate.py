@@ -120,8 +120,8 @@ def run_simulate(args) -> int:
     if args.input_spikes:
         return _simulate_spikes(args)
     if args.save_spikes:
-        raise ValueError("--save-spikes needs --input-spikes (the spikes of a dataset run: encode them with "
-                         "spikesynth encode, or save your own input spikes as .npy)")
+        raise ValueError("--save-spikes needs --input-spikes: a dataset's input spikes are models.encode.encode(images, "
+                         "spec, seed) in Python, saved with numpy.save as [T, batch, N_in]")
     net, images = _load(args)
     report, _ = evaluate(net, images, backend=args.backend, target=args.target, seed=args.seed, device=args.device,
                          progress=True, workers=args.workers, scheduler=args.scheduler)   # bars: stderr, JSON: stdout
