@@ -16,6 +16,20 @@ def test_help_lists_every_subcommand():
         assert f"    {name} " in out.stdout
 
 
+def test_help_imports_no_heavy_packages():
+    code = ("import sys, training.cli; training.cli.build_parser(); "
+            "print(sorted({'torch', 'numpy', 'scipy', 'brian2', 'matplotlib'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_light_brian2_targets_are_the_networks():
+    from models.brian_snn import TARGETS
+    from training.defaults import BRIAN2_TARGETS
+
+    assert BRIAN2_TARGETS == TARGETS == cli.TARGETS
+
+
 def test_unbuilt_subcommand_says_so(monkeypatch, capsys):
     monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + [("ghost", "training.no_such_module", "not there")])
     assert cli.main(["ghost"]) == 2

@@ -14,6 +14,8 @@ import argparse
 import importlib
 import sys
 
+from training.defaults import BRIAN2_TARGETS
+
 # (name, module, one-line help)
 COMMANDS = [
     ("data", "training.cli.data", "find, check and download datasets (info, fetch)"),
@@ -64,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Brian2 code generation targets: given to ``--device`` or ``--backend`` they are the old
-#: spellings of ``--target``, answered with a hint (see ``_check_vocabulary``).
-TARGETS = ("numpy", "cython", "cpp_standalone")
+#: spellings of ``--target``, answered with a hint (see ``_old_spelling``).
+TARGETS = BRIAN2_TARGETS
 
 
 def _old_spelling(argv: list[str]) -> str | None:

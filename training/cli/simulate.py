@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
-from training.defaults import IMAGE_DATASETS
-
-from models.brian_snn import TARGETS
+from training.defaults import BRIAN2_TARGETS as TARGETS, IMAGE_DATASETS
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
@@ -72,6 +68,8 @@ def configure_simulate(parser) -> None:
 
 def _simulate_spikes(args) -> int:
     """``simulate --input-spikes``: every layer's spikes, counted and (``--save-spikes``) saved."""
+    import numpy as np
+
     from models.files import check_output_file
     from models.spike_files import layer_spikes, save_layer_spikes
 
