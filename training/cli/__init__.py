@@ -83,12 +83,20 @@ def _old_spelling(argv: list[str]) -> str | None:
 
 
 def _check_vocabulary(args) -> None:
-    """One CLI vocabulary: ``--device`` is the torch device in every command, checked here the
-    same way for all of them (``training.settings.check_device``) before any work."""
+    """One CLI vocabulary, checked here for every command before any work: ``--device`` is the
+    torch device (``training.settings.check_device``); ``--threads K`` (a positive integer) sets
+    torch's CPU threads of this process (``figures`` also gives it to its workers)."""
     if getattr(args, "device", None) is not None:
         from training.settings import check_device
 
         check_device(args.device)
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be a positive integer, got {threads}")
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def _os_error(exc: OSError) -> str:

@@ -64,8 +64,6 @@ def run_figures(args) -> int:
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; choose from {FIGURES} or all")
     check_options(args.workers, args.scheduler)
-    if args.threads < 1:
-        raise ValueError(f"--threads must be a positive integer, got {args.threads}")
     if args.workers is not None or args.scheduler is not None:
         require_distributed()
     ctx = Context(out=Path(args.out), quick=args.quick, data_dir=args.data_dir, seed=args.seed,

@@ -79,15 +79,9 @@ def _run(args, trainer: str, **spiking) -> int:
     import sys
     from pathlib import Path
 
-    import torch
-
     from models.files import check_output_dir
     from training.autoencoder import CHECKPOINT_FILE, OUTPUT_FILES, TrainConfig, train_autoencoder
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
     given = {name: value for name, value in (("hidden", args.hidden), ("sizes", args.sizes)) if value is not None}
     inner = args.sizes[1:-1] if isinstance(args.sizes, tuple) else ()
     if args.hidden is not None and len(inner) >= 1 and args.hidden != (inner[0] if len(inner) == 1 else inner):
@@ -168,9 +162,7 @@ def configure_evaluate(p: argparse.ArgumentParser) -> None:
 def run_evaluate(args) -> int:
     from models.files import PLOT_FORMATS, check_output_file
     from training.evaluate import evaluate_file
-    from training.settings import check_device
 
-    check_device(args.device)
     if args.plot:
         check_output_file(args.plot, "--plot", PLOT_FORMATS)
     metrics, kind, images, outputs = evaluate_file(args.model, args.dataset, args.split, args.data_dir,
