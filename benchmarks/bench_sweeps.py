@@ -14,6 +14,8 @@ Simulate: ``spikesynth simulate --model M --n N --target T --workers W`` for W =
 numbers printed by both must be the same), with their wall times and ratio; without ``--model``
 the model is one the figures runs trained (the fig3 AE-SNN at alpha 0.1, i.e. the default
 784-196-784), else a quick one is trained first.
+
+Exit status 1 when any number (not a timing) differs between the serial and the Dask runs.
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ def free_cores(n: int, env: dict) -> float:
     return n * alone / run(n)
 
 
-def bench_figures(names: list[str], workers: int, base: Path, data_dir: str | None) -> Path:
+def bench_figures(names: list[str], workers: int, base: Path, data_dir: str | None) -> tuple[Path, bool]:
+    """The figures serially and on workers; ``(the serial run's cache, whether every number agrees)``."""
     runs = {}
     cores = free_cores(workers, environment(base / "probe-cache"))
     for label, extra in (("serial", []), (f"--workers {workers}", ["--workers", str(workers)])):
@@ -142,10 +145,11 @@ def bench_figures(names: list[str], workers: int, base: Path, data_dir: str | No
     missing = sorted(set(p.name for p in (parallel / "out").glob("*.json")) ^ set(files))
     if missing:
         print(f"JSON files written by one run only: {missing}")
-    return serial / "cache"
+    return serial / "cache", not other and not missing
 
 
-def bench_simulate(model: str, n: int, target: str, base: Path, data_dir: str | None) -> None:
+def bench_simulate(model: str, n: int, target: str, base: Path, data_dir: str | None) -> bool:
+    """simulate with 1 and 2 workers, twice each; whether every printed number (not a timing) agrees."""
     outputs, walls, sims = {}, {}, {}
     env = environment(base / "simulate-cache")
     cores = free_cores(2, env)
@@ -173,6 +177,7 @@ def bench_simulate(model: str, n: int, target: str, base: Path, data_dir: str | 
     if not same:
         for where, x, y in differences(outputs[1][0], outputs[2][0]):
             print(f"  {where}: 1 worker {x!r}, 2 workers {y!r}")
+    return same
 
 
 def default_model(cache: Path) -> str | None:
@@ -186,7 +191,8 @@ def default_model(cache: Path) -> str | None:
     return None
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks; 1 when the serial and Dask numbers differ, else 0."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--figures", nargs="+", default=["all"], help="figure names (default: all)")
     parser.add_argument("--workers", type=int, default=2)
@@ -197,22 +203,32 @@ def main() -> None:
     parser.add_argument("--target", default="cpp_standalone", help="Brian2 target for simulate")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--keep", default=None, help="folder for the runs (default: a temporary one, removed)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    same = True
     with tempfile.TemporaryDirectory(prefix="bench-sweeps-") as tmp:
         base = Path(args.keep or tmp)
         base.mkdir(parents=True, exist_ok=True)
-        cache = None if args.skip_figures else bench_figures(args.figures, args.workers, base, args.data_dir)
-        if args.skip_simulate:
-            return
-        model = args.model
-        if model is None and cache is not None:
-            model = default_model(cache / "figures")
-        if model is None:
-            model = str(base / "ae" / "model.safetensors")
-            spikesynth(["train", "autoencoder", "--out", str(base / "ae"), "--train-limit", "2000"],
-                       environment(base / "simulate-cache"))
-        bench_simulate(model, args.n, args.target, base, args.data_dir)
+        cache = None
+        if not args.skip_figures:
+            cache, same = bench_figures(args.figures, args.workers, base, args.data_dir)
+        if not args.skip_simulate:
+            same = _simulate(args, base, cache) and same
+    if not same:
+        print("bench_sweeps: the serial and the Dask runs gave different numbers (listed above)", file=sys.stderr)
+    return 0 if same else 1
+
+
+def _simulate(args, base: Path, cache: Path | None) -> bool:
+    """bench_simulate on --model, the figures' default model, or a quickly trained one."""
+    model = args.model
+    if model is None and cache is not None:
+        model = default_model(cache / "figures")
+    if model is None:
+        model = str(base / "ae" / "model.safetensors")
+        spikesynth(["train", "autoencoder", "--out", str(base / "ae"), "--train-limit", "2000"],
+                   environment(base / "simulate-cache"))
+    return bench_simulate(model, args.n, args.target, base, args.data_dir)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,5 +1,6 @@
 """Beyond the paper: the trained MNIST autoencoder in the mirror and in Brian2 on the same input spikes
-(the first ``test_limit`` test images of the context, at most ``MAX_IMAGES``)."""
+(the first ``test_limit`` test images of the context, at most ``MAX_IMAGES``). The figure is drawn
+either way; ``check`` makes ``spikesynth figures`` exit with status 1 when any spike differs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ MAX_IMAGES = 1000
 
 def configs(ctx) -> list:
     return [autoencoder_config(ctx)]
+
+
+def check(numbers: dict) -> str | None:
+    """The failure to report for these numbers (any mismatching spike), or None."""
+    if numbers["total_mismatches"]:
+        return (f"{NAME}: the mirror and Brian2 ({BACKEND}) disagree on {numbers['total_mismatches']} spike(s) "
+                f"over {numbers['n']} images (see {NAME}.json)")
+    return None
 
 
 def make(ctx) -> dict:

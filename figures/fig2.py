@@ -9,6 +9,11 @@ RATES_HZ = (150.0, 250.0, 100.0)
 STEPS = 40
 
 
+def check(numbers: dict) -> str | None:
+    """The failure to report for these numbers (any mismatching spike), or None."""
+    return f"{NAME}: the mirror and Brian2 disagree on {numbers['mismatches']} spike(s)" if numbers["mismatches"] else None
+
+
 def make(ctx) -> dict:
     import matplotlib.pyplot as plt
     import numpy as np

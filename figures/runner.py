@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -126,6 +127,21 @@ def estimate_seconds(cfg) -> float:
     return images * cfg.steps / _IMAGE_STEPS_PER_SECOND[cfg.trainer] * size * 1.1
 
 
+def check_limits(ctx: Context, modules) -> None:
+    """ValueError (naming ``--set``) unless ``train_limit`` and ``test_limit`` fit the splits of every
+    dataset the figures ``modules`` use (MNIST always): no figure uses fewer images than it records.
+    Reads only the IDX headers; a dataset not found is left to the loader's message."""
+    from training.data import idx_dims, locate_images
+
+    datasets = {"mnist"} | {cfg.dataset for m in modules for cfg in getattr(m, "configs", lambda c: [])(ctx)}
+    for dataset in sorted(datasets):
+        for split, key in (("train", "train_limit"), ("test", "test_limit")):
+            files = locate_images(dataset, split, ctx.data_dir)
+            n = None if files is None else idx_dims(files.images, 3)[0]
+            if n is not None and ctx.settings[key] > n:
+                raise ValueError(f"--set {key}={ctx.settings[key]}: the {dataset} {split} split has only {n} images")
+
+
 def finished(directory: Path) -> bool:
     """Whether a cache folder holds a finished result: its ``result.json``, and no
     ``INCOMPLETE`` marker (a write of its model files was interrupted: redo it)."""
@@ -145,7 +161,8 @@ def trained_autoencoder(ctx: Context, cfg, progress: bool = True) -> dict:
     training's progress bars."""
     import torch
 
-    from training.autoencoder import CHECKPOINT_FILE, EVAL_SEED, MODEL_FILE, train_autoencoder
+    from training.autoencoder import (CHECKPOINT_FILE, CHECKPOINT_VERSION, EVAL_SEED, MODEL_FILE, checkpoint_version,
+                                      train_autoencoder)
     from training.data import load_images
     from training.evaluate import evaluate_model
 
@@ -157,8 +174,14 @@ def trained_autoencoder(ctx: Context, cfg, progress: bool = True) -> dict:
         cfg = replace(cfg, checkpoint_every=50)
 
     def compute() -> dict:
-        result = train_autoencoder(cfg, out_dir=directory, data_dir=ctx.data_dir,
-                                   resume=(directory / CHECKPOINT_FILE).is_file(), progress=progress)
+        checkpoint = directory / CHECKPOINT_FILE
+        resume, force = checkpoint.is_file(), False
+        if resume and (version := checkpoint_version(checkpoint)) != CHECKPOINT_VERSION:
+            print(f"figures: {checkpoint} is a checkpoint of format version {version}, not {CHECKPOINT_VERSION}: "
+                  f"training {describe(cfg)} again from the start", file=sys.stderr)
+            resume, force = False, True
+        result = train_autoencoder(cfg, out_dir=directory, data_dir=ctx.data_dir, resume=resume, force=force,
+                                   progress=progress)
         train_images, _ = load_images(cfg.dataset, "train", ctx.data_dir, as_float=True)
         train_images = torch.from_numpy(train_images[:ctx.settings["test_limit"]])
         kind = "ann" if cfg.is_ann else "snn"

@@ -78,3 +78,11 @@ def test_model_trained_for_a_full_epoch_agrees(tmp_path, capsys):
     assert main(["train", "autoencoder", "--dataset", "mnist", "--out", str(tmp_path)]) == 0
     capsys.readouterr()
     _compare_trained(tmp_path / "model.safetensors", capsys)
+
+
+@needs_data
+def test_simulate_text_says_n_a_for_a_metric_without_a_target(tmp_path, capsys):
+    net = random_net(sizes=(784, 16, 10))   # the output fits neither the input nor the pixels
+    path = str(save_model(tmp_path / "m.safetensors", net.spec, list(net.weights)))
+    assert main(["simulate", "--model", path, "--n", "2", "--backend", "mirror"]) == 0
+    assert "spike_mse n/a, pixel_mse n/a" in capsys.readouterr().out

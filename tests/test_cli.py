@@ -16,6 +16,20 @@ def test_help_lists_every_subcommand():
         assert f"    {name} " in out.stdout
 
 
+def test_help_imports_no_heavy_packages():
+    code = ("import sys, training.cli; training.cli.build_parser(); "
+            "print(sorted({'torch', 'numpy', 'scipy', 'brian2', 'matplotlib'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_light_brian2_targets_are_the_networks():
+    from models.brian_snn import TARGETS
+    from training.defaults import BRIAN2_TARGETS
+
+    assert BRIAN2_TARGETS == TARGETS == cli.TARGETS
+
+
 def test_unbuilt_subcommand_says_so(monkeypatch, capsys):
     monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + [("ghost", "training.no_such_module", "not there")])
     assert cli.main(["ghost"]) == 2
@@ -137,3 +151,12 @@ def test_data_info_refuses_wavs_the_front_end_refuses(tmp_path, isolated_data, c
     assert cli.main(["data", "info", "--data-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "every WAV reads" not in out and "7_bob_0.wav" in out and match in out and "1 of 4" in out, out
+
+
+@pytest.mark.parametrize("argv", [["train", "autoencoder", "--out", "OUT"], ["train", "ann", "--out", "OUT"],
+                                  ["train", "audiocoder", "--autoencoder", "A.safetensors", "--out-dir", "OUT"], ["figures", "fig1", "--out", "OUT"]])
+def test_threads_are_checked_in_one_place_for_every_command(tmp_path, capsys, argv):
+    argv = [str(tmp_path / "o") if a == "OUT" else a for a in argv]
+    assert cli.main(argv + ["--threads", "0"]) == 1
+    assert "error: --threads must be a positive integer, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

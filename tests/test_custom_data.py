@@ -90,3 +90,17 @@ def test_folder_errors(tmp_path):
         load_custom(root, "train")
     with pytest.raises(FileNotFoundError, match="no such"):
         load_custom(tmp_path / "nowhere.npz", "train")
+
+
+def test_test_classes_must_be_training_classes(tmp_path):
+    root = tmp_path / "imgs"
+    for split, cls in (("train", "cat"), ("test", "cat"), ("test", "dog")):   # dog: no training images
+        save_png(root / split / cls / "0.png", np.zeros((8, 8), np.uint8))
+    for split in ("train", "test"):
+        with pytest.raises(ValueError, match=r"class folder\(s\) \['dog'\] not in .*train"):
+            load_custom(root, split)
+    zeros = np.zeros((2, 4, 4), np.uint8)
+    path = write_npz(tmp_path / "l.npz", train_images=zeros, test_images=zeros, train_labels=np.array([0, 1]),
+                     test_labels=np.array([1, 2]))
+    with pytest.raises(ValueError, match=r"l.npz: test_labels holds label\(s\) \[2\] that train_labels never has"):
+        load_custom(path, "train")

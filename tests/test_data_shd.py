@@ -190,3 +190,9 @@ def test_data_info_lists_shd_and_ssc(tmp_path, isolated_data, capsys):
     assert "ERROR:" in capsys.readouterr().out
     ssc = next(e for e in dataset_report(tmp_path) if e["dataset"] == "ssc")
     assert "sample 0: spike times must be sorted" in ssc["error"]
+
+
+def test_bin_spikes_refuses_a_unit_out_of_range_instead_of_binning_it_elsewhere():
+    for units, times in (([0, 700], [0.1, 0.2]), ([-1], [0.1]), ([3], [-0.5])):
+        with pytest.raises(ValueError, match=r"sample 1, spike .*units must be in \[0, 699\]"):
+            bin_spikes([np.array([0.1]), np.array(times)], [np.array([5]), np.array(units)], steps=10)

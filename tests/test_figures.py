@@ -170,3 +170,68 @@ def test_smooth_places_each_average_at_its_last_batch():
     assert smooth([1.0, 2.0, 3.0, 4.0, 5.0], window=2) == ([2, 3, 4, 5], [1.5, 2.5, 3.5, 4.5])
     assert smooth([4.0, 2.0], window=10) == ([1, 2], [4.0, 2.0])   # fewer batches than the window
     assert smooth([7.0], window=1) == ([1], [7.0])
+
+
+def test_limits_beyond_a_split_are_refused_before_training(tmp_path, data_dir, capsys, no_training):
+    from training.cli import main
+
+    argv = ["figures", "fig3", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"), "--data-dir", str(data_dir)]
+    assert main(argv + ["--set", "train_limit=200", "--set", "test_limit=10001"]) == 1
+    assert "--set test_limit=10001: the mnist test split has only 10000 images" in capsys.readouterr().err
+    assert main(argv + ["--set", "train_limit=60001"]) == 1
+    assert "--set train_limit=60001: the mnist train split has only 60000 images" in capsys.readouterr().err
+
+
+def test_agreement_mismatches_draw_the_figure_and_fail_the_command(tmp_path, data_dir, capsys, monkeypatch):
+    import models.backends as backends
+    import models.compare as compare
+    from training.cli import main
+
+    real_run = backends.run
+    monkeypatch.setattr(backends, "run", lambda net, spikes, backend, *a, **k:   # no Brian2 build here
+                        real_run(net, spikes, "mirror", record=True, progress=False))
+    monkeypatch.setattr(compare, "compare_recordings", lambda a, b: [   # two spikes differ in each layer
+        {"layer": i + 1, "neurons": s.shape[2], "mirror_spikes": int(s.sum()), "brian2_spikes": int(s.sum()),
+         "mismatches": 2, "max_abs_dv": None} for i, s in enumerate(a.spikes)])
+    out = tmp_path / "o"
+    assert main(["figures", "agreement", "--out", str(out), "--cache", str(tmp_path / "c"), "--data-dir",
+                 str(data_dir), "--set", "train_limit=200", "--set", "test_limit=20"]) == 1
+    assert (out / "agreement.png").is_file() and json.loads((out / "agreement.json").read_text())["total_mismatches"] == 4
+    assert "error: agreement: the mirror and Brian2 (cython) disagree on 4 spike(s)" in capsys.readouterr().err
+
+
+def test_fig2_check_fails_on_mismatches():
+    from figures import fig2
+
+    assert fig2.check({"mismatches": 0}) is None
+    assert "disagree on 3 spike(s)" in fig2.check({"mismatches": 3})
+
+
+def test_a_cached_checkpoint_of_another_version_is_trained_again(ctx, capsys):
+    import torch
+
+    from figures.runner import _cache_key
+    from training.autoencoder import CHECKPOINT_FILE
+    from training.checkpoints import save_checkpoint
+
+    cfg = autoencoder_config(ctx, hidden=16, steps=5)
+    directory = ctx.model_dir(_cache_key(cfg))
+    directory.mkdir(parents=True)
+    save_checkpoint(directory / CHECKPOINT_FILE, {"W0": torch.zeros(16, 784)}, {"version": 1, "config": cfg.to_dict()})
+    result = trained_autoencoder(ctx, cfg)
+    assert result["test"]["n"] == TINY["test_limit"] and not (directory / CHECKPOINT_FILE).exists()
+    assert "is a checkpoint of format version 1, not 2: training mnist paper" in capsys.readouterr().err
+
+
+def test_a_second_figures_run_into_the_same_folder_fails_at_once(tmp_path, capsys, no_training):
+    from filelock import FileLock
+
+    from models.files import LOCK_FILE
+    from training.cli import main
+
+    out = tmp_path / "o"
+    out.mkdir()
+    with FileLock(out / LOCK_FILE).acquire(timeout=0):   # another figures run holds it
+        assert main(["figures", "fig1", "--out", str(out), "--cache", str(tmp_path / "c")]) == 1
+    assert "--out " + str(out) + ": another spikesynth run is writing there" in capsys.readouterr().err
+    assert not (out / "fig1.png").exists()

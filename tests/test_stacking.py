@@ -11,6 +11,7 @@ import torch
 from encoders.rate import make_generator
 from models.backends import Network, layer_counts, run
 from models.encode import SPIKES, encode
+from models.files import file_key
 from models.io import load_model, save_model
 from models.spec import EncoderSpec, NetworkSpec, autoencoder_spec
 from models.stacking import code_layer, source_spikes, stack
@@ -175,3 +176,28 @@ def test_no_items_and_a_fixed_point_outer_model_are_refused():
         layer_counts(net, torch.zeros(0, 784), progress=False)
     with pytest.raises(ValueError, match="fixed-point"):
         source_spikes(net.with_bits(8), torch.zeros(2, 784))
+
+
+def test_resuming_b_checks_it_was_trained_on_the_same_a(tmp_path, trained, capsys):
+    import shutil
+
+    a = tmp_path / "A.safetensors"
+    shutil.copy(trained["A"], a)
+    args = ["train", "autoencoder", *TINY, "--stack-on", str(a), "--hidden", "12", "--out", str(tmp_path / "B"),
+            "--checkpoint-every", "1"]
+    cfg = TrainConfig(stack_on=str(a), hidden=12, steps=8, batch_size=20, train_limit=400, eval_limit=20,
+                      dataset=SAMPLE, checkpoint_every=1)
+
+    def stop(number, record):
+        if number == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_autoencoder(cfg, tmp_path / "B", progress=False, on_batch=stop)
+    spec, weights, _ = load_model(a)
+    save_model(a, spec, [w * 0.5 for w in weights])   # A retrained (another file) at the same path
+    err = fails(capsys, args + ["--resume"])
+    assert "was not trained on the --stack-on model" in err and "--force" in err
+    shutil.copy(trained["A"], a)                       # the same A again: resumes
+    assert main(args + ["--resume"]) == 0
+    assert json.loads((tmp_path / "B" / "metrics.json").read_text())["stack_on_key"] == file_key(a)

@@ -273,13 +273,16 @@ def test_brian2_chunks_give_the_counts_of_one_run(client, tiny_model, data_dir):
 
 
 def test_simulate_on_workers_prints_what_one_run_prints(client, tiny_model, data_dir, capsys):
-    args = ["simulate", "--model", str(tiny_model), "--n", "9", "--target", "numpy", "--data-dir", str(data_dir)]
-    printed = {}
+    args = ["simulate", "--model", str(tiny_model), "--n", "9", "--target", "numpy", "--data-dir", str(data_dir),
+            "--json"]
+    printed, reports = {}, {}
     for name, extra in (("serial", []), ("workers", ["--scheduler", client.scheduler.address])):
         assert main([*args, *extra]) == 0
         printed[name] = capsys.readouterr()
-    one, two = (p.out.split(" s: ", 1) for p in printed.values())   # "9 images ... in X s: the numbers"
-    assert one[0].startswith("9 images through brian2 (numpy)") and one[1] == two[1]
+        reports[name] = json.loads(printed[name].out)
+        assert reports[name].pop("seconds") > 0   # the only number that may differ: wall time
+    assert reports["serial"] == reports["workers"] and reports["serial"]["n"] == 9
+    assert reports["serial"]["backend"] == "brian2" and reports["serial"]["spike_mse"] is not None
     assert "brian2 numpy chunks" in printed["workers"].err and "2/2" in printed["workers"].err
 
 

@@ -104,6 +104,10 @@ def test_ann_command_writes_an_ann_model(tmp_path):
     (["train", "autoencoder", "--hidden", "0"], "hidden must be an integer"),
     (["train", "autoencoder", "--resume"], "checkpoint not found"),
     (["train", "autoencoder", "--device", "tpu"], "device must be"),
+    (["train", "autoencoder", "--hidden", "196", "--sizes", "784,64,784"],
+     "--hidden 196 contradicts --sizes 784,64,784 (hidden 64)"),
+    (["train", "autoencoder", "--trainer", "bptt", "--trace-reset", "exact"],
+     "trace_reset (--trace-reset) 'exact' is a setting of the paper trainer"),
 ])
 def test_bad_training_settings_fail_clearly(tmp_path, capsys, argv, match):
     assert main(argv + ["--out", str(tmp_path), "--data-dir", DATA]) == 1
@@ -209,3 +213,29 @@ def test_train_help_lists_the_defaults(capsys):
         main(["train", "autoencoder", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "bptt 16" in text and "paper 100" in text and "{fraction,exact}" in text
+
+
+def test_eval_limit_beyond_the_test_split_is_refused_before_training(tmp_path, capsys, no_training):
+    from training.data import SAMPLE_PATH
+
+    assert main(["train", "autoencoder", "--dataset", str(SAMPLE_PATH), "--train-limit", "20", "--eval-limit", "1001",
+                 "--out", str(tmp_path / "o")]) == 1
+    assert "eval_limit (--eval-limit) must be in [0, 1000]" in capsys.readouterr().err
+
+
+def test_consistent_hidden_and_sizes_are_one_config_and_mask_off_is_refused_for_an_ann():
+    assert TrainConfig(hidden=64, sizes=(784, 64, 784)).hidden == 64
+    with pytest.raises(ValueError, match="--no-mask.*'ann-sgd' has no mask"):
+        TrainConfig(trainer="ann-sgd", mask=False)
+    with pytest.raises(ValueError, match="'ann-adam' keeps no traces"):
+        TrainConfig(trainer="ann-adam", trace_reset="exact")
+
+
+def test_images_per_second_counts_the_images_of_every_epoch_not_full_batches():
+    from training.data import SAMPLE_PATH
+
+    cfg = TrainConfig(dataset=str(SAMPLE_PATH), trainer="ann-sgd", train_limit=30, batch_size=20, epochs=2,
+                      hidden=8, eval_limit=0)
+    metrics = train_autoencoder(cfg, progress=False).metrics   # 2 x (20 + 10) images, 4 batches
+    assert metrics["batches"] == 4
+    assert metrics["images_per_second"] * metrics["train_seconds"] == pytest.approx(60)

@@ -42,7 +42,7 @@ from encoders.rate import check_seed, make_generator
 from models.backends import Network
 from models.encode import encode, input_units, target_kind, target_spikes
 from models.io import save_model
-from models.files import output_folder, unfinished, write_text_atomic
+from models.files import file_key, output_folder, unfinished, write_text_atomic
 from models.spec import EncoderSpec, NetworkSpec, NeuronSpec, Params
 from models.stacking import check_source, inner_spec, source_spikes, stack
 from models.torch_snn import init_weights
@@ -54,7 +54,7 @@ from .checkpoints import load_checkpoint, save_checkpoint
 from .data import load_images
 from .data.custom import is_custom
 from .defaults import (DEFAULT_BATCH, DEFAULT_HIDDEN, DEFAULT_LR, DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS, IMAGE_ENCODERS,
-                       N_PIXELS, TRAINERS)
+                       N_PIXELS, TRACE_RESETS, TRAINERS)
 from .evaluate import check_images, evaluate, evaluate_model
 from .loop import batches
 from .metrics import per_image_mse
@@ -218,6 +218,12 @@ class TrainConfig:
         if self.is_ann:
             check(self.encoder == "poisson" and not self.encoder_params,
                   f"encoder and encoder_params are settings of the spiking trainers, not of {self.trainer!r}")
+            check(self.mask, f"mask=False (--no-mask) turns off the XOR mask of the spiking trainers' loss; "
+                             f"{self.trainer!r} has no mask")
+        check_choice(self.trace_reset, "trace_reset", TRACE_RESETS)
+        check(self.trace_reset == "fraction" or self.trainer == "paper",
+              f"trace_reset (--trace-reset) {self.trace_reset!r} is a setting of the paper trainer's traces; "
+              f"{self.trainer!r} keeps no traces")
         self.spec()            # validates alpha, the encoder and its params, sizes, the stack_on model
         self.optimizer_config()  # validates lr, weight decay, trace_reset
 
@@ -407,6 +413,9 @@ def _load_data(cfg: TrainConfig, data_dir, images) -> tuple[torch.Tensor, torch.
             raise ValueError(f"train_limit must be in [1, {len(train)}], got {cfg.train_limit}")
         train = train[:cfg.train_limit]
     if test is not None and cfg.eval_limit != 0:
+        if cfg.eval_limit is not None and cfg.eval_limit > len(test):
+            raise ValueError(f"eval_limit (--eval-limit) must be in [0, {len(test)}] (the test images of "
+                             f"{cfg.dataset if images is None else 'images'}), got {cfg.eval_limit}")
         test = torch.from_numpy(test[:cfg.eval_limit] if cfg.eval_limit else test)
     else:
         test = None
@@ -429,6 +438,11 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
     dtype = torch.float64 if cfg.float64 else torch.float32
     device = torch.device(cfg.device)
     source = cfg.source()
+    source_key = None if source is None else file_key(cfg.stack_on)
+    if saved is not None and source_key is not None and saved[1].get("stack_on_key") != source_key:
+        raise ValueError(f"{out / CHECKPOINT_FILE} was not trained on the --stack-on model {cfg.stack_on} as it is now "
+                         f"(its file key {source_key}, the checkpoint's {saved[1].get('stack_on_key')}): that model "
+                         f"changed since; rerun with --force to train on it from the start")
     images, test = _load_data(cfg, data_dir, images)
     n_values = images.shape[1]
     if source is not None:
@@ -481,19 +495,22 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
             history[key].append(value)
         loop.bar.set_postfix({k: f"{v:.4f}" for k, v in record.items()})
         if cfg.checkpoint_every and number % cfg.checkpoint_every == 0 and number < total:
-            _save_checkpoint_or_say(out / CHECKPOINT_FILE, *_state(cfg, number, weights, adam, gen, start, history))
+            _save_checkpoint_or_say(out / CHECKPOINT_FILE, *_state(cfg, number, weights, adam, gen, start, history,
+                                                                   source_key))
         if on_batch is not None:
             on_batch(number, record)
     train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     weights = [w.detach().cpu() for w in weights]
     # the work, kept until the model and its metrics are written (None: the write failed)
-    final = _state(cfg, total, weights, adam, gen, start, history)
+    final = _state(cfg, total, weights, adam, gen, start, history, source_key)
     kept = _try_save_checkpoint(out / CHECKPOINT_FILE, *final) if out is not None else None
     metrics = {"config": cfg.to_dict(), "spec": spec.to_dict(), "train_seconds": train_seconds,
                "train_cpu_seconds": train_cpu,  # of this process since its start or resumption
-               "batches": total, "images_per_second": total * cfg.batch_size / train_seconds if train_seconds else None,
+               "batches": total, "images_per_second": cfg.epochs * len(images) / train_seconds if train_seconds else None,
                "train_images": len(images), "final_batch": {k: v[-1] for k, v in history.items()}}
+    if source_key is not None:
+        metrics["stack_on_key"] = source_key
     test_outputs = None
     if test is not None:
         kind = "ann" if cfg.is_ann else "snn"
@@ -517,10 +534,12 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
 
 
 def _state(cfg: TrainConfig, number: int, weights, adam: AdamState, gen: torch.Generator, start: float,
-           history: dict) -> tuple[dict, dict]:
+           history: dict, source_key: str | None = None) -> tuple[dict, dict]:
     """The checkpoint ``(tensors, meta)`` of the run after ``number`` batches."""
     meta = {"version": CHECKPOINT_VERSION, "config": cfg.to_dict(), "batches_done": number,
             "adam_step": adam.step, "elapsed_s": time.perf_counter() - start, "history": history}
+    if source_key is not None:   # which stack_on model's spikes it trained on (checked on --resume)
+        meta["stack_on_key"] = source_key
     return _checkpoint_tensors(weights, adam, gen.get_state()), meta
 
 
@@ -565,6 +584,12 @@ def _write_failed(out: Path, exc: OSError, kept: Path | None) -> OSError:
     else:
         text += "and the trained weights could not be saved anywhere"
     return OSError(text)
+
+
+def checkpoint_version(path: str | os.PathLike) -> int:
+    """The format version of the checkpoint at ``path`` (1 when it names none); ``CHECKPOINT_VERSION``
+    is the only one that resumes."""
+    return load_checkpoint(path)[1].get("version", 1)
 
 
 def _check_checkpoint(path: Path, cfg: TrainConfig) -> tuple[dict, dict]:

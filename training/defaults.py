@@ -17,6 +17,9 @@ ANN_OPTIMIZERS = ("sgd", "adam")
 ANN_TRAINERS = tuple(f"ann-{name}" for name in ANN_OPTIMIZERS)
 TRAINERS = SPIKING_TRAINERS + ANN_TRAINERS
 TRACE_RESETS = ("fraction", "exact")
+#: Brian2 code generation targets (``--target``): ``models.brian_snn.TARGETS``, kept here so the
+#: command line's help needs no torch (a test checks the two are the same).
+BRIAN2_TARGETS = ("numpy", "cython", "cpp_standalone")
 
 # per trainer: the official code's settings, except bptt's (tuned here, see docs/results.md)
 DEFAULT_LR = {"paper": 5e-4, "bptt": 2e-3, "ann-sgd": 0.1, "ann-adam": 5e-3}

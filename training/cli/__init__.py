@@ -14,6 +14,8 @@ import argparse
 import importlib
 import sys
 
+from training.defaults import BRIAN2_TARGETS
+
 # (name, module, one-line help)
 COMMANDS = [
     ("data", "training.cli.data", "find, check and download datasets (info, fetch)"),
@@ -64,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Brian2 code generation targets: given to ``--device`` or ``--backend`` they are the old
-#: spellings of ``--target``, answered with a hint (see ``_check_vocabulary``).
-TARGETS = ("numpy", "cython", "cpp_standalone")
+#: spellings of ``--target``, answered with a hint (see ``_old_spelling``).
+TARGETS = BRIAN2_TARGETS
 
 
 def _old_spelling(argv: list[str]) -> str | None:
@@ -81,12 +83,20 @@ def _old_spelling(argv: list[str]) -> str | None:
 
 
 def _check_vocabulary(args) -> None:
-    """One CLI vocabulary: ``--device`` is the torch device in every command, checked here the
-    same way for all of them (``training.settings.check_device``) before any work."""
+    """One CLI vocabulary, checked here for every command before any work: ``--device`` is the
+    torch device (``training.settings.check_device``); ``--threads K`` (a positive integer) sets
+    torch's CPU threads of this process (``figures`` also gives it to its workers)."""
     if getattr(args, "device", None) is not None:
         from training.settings import check_device
 
         check_device(args.device)
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be a positive integer, got {threads}")
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def _os_error(exc: OSError) -> str:
@@ -124,6 +134,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spikesynth {args.command}: interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -25,11 +25,9 @@ def run_synthesize(args) -> int:
     import training.audio as audio_api
     from models.files import check_output_file
     from training.audio.features import clip_features, read_clip
-    from training.settings import check_device
 
     if not args.audio.is_file():
         raise FileNotFoundError(f"--audio: no such file {args.audio}")
-    check_device(args.device)
     check_output_file(args.out, "--out", ("png",))
     spec, weights, cfg, extra = audio_api.load_audiocoder(args.model)
     audio, rate = read_clip(args.audio, cfg.features)   # only the frames the features use
@@ -75,17 +73,9 @@ def configure_train_audiocoder(parser: argparse.ArgumentParser) -> None:
 
 def run_train_audiocoder(args) -> int:
     """Train and test the AC-SNN for each dataset and Th; prints one line per run."""
-    import torch
-
     import training.audio as audio_api
     from models.files import check_output_dir
-    from training.settings import check_device
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    check_device(args.device)
     cfg = audio_api.preset(args.preset)
     overrides = {k: getattr(args, k) for k in ("epochs", "hidden", "target_scale", "moments") if getattr(args, k) is not None}
     if overrides:

@@ -1,12 +1,12 @@
-"""``spikesynth encode``: encode an image into spike trains and decode it back, or
-list the encoders. A thin layer over ``encoders.get``."""
+"""``spikesynth encode``: encode an image into spike trains and decode it back, or list the
+encoders. The spikes are the ones every command uses: ``models.encode.encode`` of a spec with
+that encoder (so ``--seed`` gives the spikes ``evaluate --seed`` and ``simulate --seed`` draw)."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import sys
+
+from training.cli.options import add_dataset_option, key_value
 
 
 def configure_encode(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def configure_encode(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list", action="store_true", help="list the encoders with a one-line description and exit")
     parser.add_argument("--encoder", default="poisson",
                         help="a static encoder (poisson, regular, latency, receptive_fields); default poisson")
-    parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion-mnist"))
+    add_dataset_option(parser)
     parser.add_argument("--split", default="test", choices=("train", "test"))
     parser.add_argument("--index", type=int, default=0, help="which image of the split (default 0)")
     parser.add_argument("--data-dir", default=None,
@@ -22,27 +22,39 @@ def configure_encode(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="time steps T (default: the encoder's)")
     parser.add_argument("--max-rate", type=float, default=None, help="rate codes: maximum rate in Hz")
     parser.add_argument("--seed", type=int, default=0, help="random encoders: seed (default 0)")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="any other encoder parameter, VALUE as JSON (e.g. --param tau=4.0); repeatable")
+    parser.add_argument("--param", type=key_value, action="append", default=[], metavar="KEY=VALUE",
+                        help="any other encoder parameter, VALUE as JSON, else a string (e.g. --param tau=4.0); "
+                             "repeatable")
     parser.add_argument("--plot", default=None, metavar="FILE",
                         help="write the image, its spike raster and the decoded image side by side "
                              "(.png, .pdf or .svg)")
 
 
-def _parse_params(args) -> dict:
-    params = {}
-    for item in args.param:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise ValueError(f"--param must look like NAME=VALUE, got {item!r}")
-        try:
-            params[name] = json.loads(value)
-        except json.JSONDecodeError:
-            params[name] = value
-    for name, value in (("steps", args.steps), ("max_rate", args.max_rate)):
-        if value is not None:
-            params[name] = value
-    return params
+def _spec(args, n_values: int):
+    """The one-image network spec whose encoder is ``--encoder`` with its parameters (only its
+    input layer and encoder are used)."""
+    import dataclasses
+
+    import encoders
+    from models.encode import input_units
+    from models.spec import EncoderSpec, NetworkSpec
+
+    cls = encoders.encoder_class(args.encoder)   # ValueError listing the names if unknown
+    if not cls.static:
+        raise ValueError(f"--encoder {args.encoder} encodes signals [T, ...], not images; use the Python API "
+                         f"(encoders.get({args.encoder!r}).encode(signal))")
+    params = dict(args.param)
+    for name, option in (("steps", "--steps"), ("seed", "--seed")):
+        if name in params:
+            raise ValueError(f"--param {name}: give it as {option}")
+    if args.max_rate is not None:
+        params["max_rate"] = args.max_rate
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    steps = args.steps if args.steps is not None else defaults.get("steps", 15)
+    dt = params.pop("dt", defaults.get("dt", 1e-3))
+    encoder = EncoderSpec(args.encoder, params)
+    units = input_units(encoder, n_values, steps, dt)
+    return NetworkSpec(sizes=(units, 1, n_values), steps=steps, dt=dt, encoder=encoder)
 
 
 def run_encode(args) -> int:
@@ -51,6 +63,7 @@ def run_encode(args) -> int:
     import numpy as np
 
     import encoders
+    from models.encode import encode, spec_encoder
     from models.files import PLOT_FORMATS, check_output_file
     from training.data import load_images
 
@@ -62,24 +75,19 @@ def run_encode(args) -> int:
         return 0
     if args.plot:
         check_output_file(args.plot, "--plot", PLOT_FORMATS)
-    params = _parse_params(args)
-    cls = encoders.encoder_class(args.encoder)   # ValueError listing the names if unknown
-    if not cls.static:
-        raise ValueError(f"--encoder {args.encoder} encodes signals [T, ...], not images; use the Python API "
-                         f"(encoders.get({args.encoder!r}).encode(signal))")
-    if "seed" in {f.name for f in dataclasses.fields(cls)}:
-        params.setdefault("seed", args.seed)
-    encoder = encoders.get(args.encoder, **params)
+    encoders.encoder_class(args.encoder)   # an unknown name before the data is read
     images, labels = load_images(args.dataset, args.split, data_dir=args.data_dir, as_float=True)
     if not 0 <= args.index < len(images):
         raise ValueError(f"--index must be in [0, {len(images) - 1}] for {args.dataset} {args.split}, "
                          f"got {args.index}")
     image = images[args.index]
-    spikes = encoder.encode(image)
-    decoded = encoder.decode(spikes)
+    spec = _spec(args, image.size)
+    encoder = spec_encoder(spec)
+    spikes = encode(image[None], spec, seed=args.seed).numpy()[:, 0]   # [T, units]
+    decoded = np.asarray(encoder.decode(spikes)).reshape(image.shape)
     mse = float(np.mean((decoded - image) ** 2))
-    print(f"{args.dataset} {args.split}[{args.index}] (label {labels[args.index]}): {args.encoder} "
-          f"{encoder.params()}")
+    label = "" if labels is None else f" (label {labels[args.index]})"
+    print(f"{args.dataset} {args.split}[{args.index}]{label}: {args.encoder} {encoder.params()}")
     print(f"spikes {list(spikes.shape)}: {int(spikes.sum())} in total, "
           f"{float(spikes.mean()):.4f} per unit per step; decoded pixel MSE {mse:.5f}")
     if args.plot:
@@ -123,8 +131,3 @@ def _plot(path: str, image, spikes, decoded, title: str) -> None:
         fig.savefig(tmp, format=fmt, dpi=100)
     plt.close(fig)
 
-
-if __name__ == "__main__":
-    p = argparse.ArgumentParser(prog="spikesynth encode")
-    configure_encode(p)
-    sys.exit(run_encode(p.parse_args()))

@@ -55,8 +55,8 @@ def parse_sizes(items: list[str]) -> dict:
 
 def run_figures(args) -> int:
     from figures import style
-    from figures.runner import Context
-    from models.files import check_output_dir
+    from figures.runner import Context, check_limits
+    from models.files import check_output_dir, output_folder
     from training.sweeps import check_options, require_distributed, torch_threads
 
     names = FIGURES if "all" in args.names else args.names
@@ -64,21 +64,22 @@ def run_figures(args) -> int:
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; choose from {FIGURES} or all")
     check_options(args.workers, args.scheduler)
-    if args.threads < 1:
-        raise ValueError(f"--threads must be a positive integer, got {args.threads}")
     if args.workers is not None or args.scheduler is not None:
         require_distributed()
     ctx = Context(out=Path(args.out), quick=args.quick, data_dir=args.data_dir, seed=args.seed,
                   sizes=parse_sizes(args.sizes))
     if args.cache:
         ctx.cache = Path(args.cache)
-    # before any training: where the figures and the trained models go
-    check_output_dir(ctx.out, [f"{n}.{ext}" for n in names for ext in ("png", "pdf", "json", "csv")], what="--out")
-    check_output_dir(ctx.cache, what="--cache")
-    style.apply()
-    modules = [importlib.import_module(f"figures.{name}") for name in names]
-    with torch_threads(args.threads):
-        _make(args, ctx, names, modules)
+    # before any training: where the figures and the trained models go; the output folder is
+    # locked for the whole run, so two runs into one folder do not interleave their files
+    files = [f"{n}.{ext}" for n in names for ext in ("png", "pdf", "json", "csv")]
+    with output_folder(ctx.out, files, what="--out"):
+        check_output_dir(ctx.cache, what="--cache")
+        style.apply()
+        modules = [importlib.import_module(f"figures.{name}") for name in names]
+        check_limits(ctx, modules)
+        with torch_threads(args.threads):
+            _make(args, ctx, names, modules)
     return 0
 
 
@@ -102,9 +103,16 @@ def _make(args, ctx, names, modules) -> None:
     else:
         for item in tqdm(todo, desc="models", unit="model", disable=not todo):
             run_item(ctx, item)
+    failures = []
     for name, module in zip(names, modules):
         t0 = time.perf_counter()
         print(f"[{name}] {module.TITLE}", file=sys.stderr)
-        module.make(ctx)
-        print(f"[{name}] done in {time.perf_counter() - t0:.1f} s -> {ctx.out}/{name}.png", file=sys.stderr)
+        numbers = module.make(ctx)
+        failure = getattr(module, "check", lambda numbers: None)(numbers)   # drawn, but a failed check
+        if failure:
+            failures.append(failure)
+        print(f"[{name}] done in {time.perf_counter() - t0:.1f} s -> {ctx.out}/{name}.png"
+              + (" (FAILED its check)" if failure else ""), file=sys.stderr)
     print(f"all done in {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr)
+    if failures:
+        raise ValueError("; ".join(failures))

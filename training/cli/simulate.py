@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
-from training.defaults import IMAGE_DATASETS
-
-from models.brian_snn import TARGETS
+from training.defaults import BRIAN2_TARGETS as TARGETS, IMAGE_DATASETS
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
@@ -72,6 +68,8 @@ def configure_simulate(parser) -> None:
 
 def _simulate_spikes(args) -> int:
     """``simulate --input-spikes``: every layer's spikes, counted and (``--save-spikes``) saved."""
+    import numpy as np
+
     from models.files import check_output_file
     from models.spike_files import layer_spikes, save_layer_spikes
 
@@ -98,6 +96,11 @@ def _simulate_spikes(args) -> int:
     return 0
 
 
+def _value(x) -> str:
+    """A metric to 4 decimals, or ``n/a`` when there is none (None: no target of that size)."""
+    return "n/a" if x is None else f"{x:.4f}"
+
+
 def run_simulate(args) -> int:
     """Run a dataset split (or ``--input-spikes``) through a model file and print the reconstruction
     metrics (or the spike counts)."""
@@ -115,8 +118,8 @@ def run_simulate(args) -> int:
     if args.input_spikes:
         return _simulate_spikes(args)
     if args.save_spikes:
-        raise ValueError("--save-spikes needs --input-spikes (the spikes of a dataset run: encode them with "
-                         "spikesynth encode, or save your own input spikes as .npy)")
+        raise ValueError("--save-spikes needs --input-spikes: a dataset's input spikes are models.encode.encode(images, "
+                         "spec, seed) in Python, saved with numpy.save as [T, batch, N_in]")
     net, images = _load(args)
     report, _ = evaluate(net, images, backend=args.backend, target=args.target, seed=args.seed, device=args.device,
                          progress=True, workers=args.workers, scheduler=args.scheduler)   # bars: stderr, JSON: stdout
@@ -125,7 +128,7 @@ def run_simulate(args) -> int:
     else:
         where = args.backend + (f" ({args.target})" if args.backend == "brian2" else "")
         print(f"{report['n']} images through {where} in {report['seconds']:.2f} s: "
-              f"spike_mse {report['spike_mse']:.4f}, pixel_mse {report['pixel_mse']:.4f}, "
+              f"spike_mse {_value(report['spike_mse'])}, pixel_mse {_value(report['pixel_mse'])}, "
               f"{report['synops_per_image']:.0f} synaptic ops per image "
               f"({report['synops_over_macs']:.2f} x the ANN's {report['ann_macs_per_image']} MACs)")
     return 0

@@ -11,38 +11,9 @@ import argparse
 import json
 
 from training.cli.audio import configure_train_audiocoder, run_train_audiocoder
+from training.cli.options import add_dataset_option, key_value, size_list
 from training.defaults import (ANN_OPTIMIZERS, ANN_TRAINERS, DEFAULT_BATCH, DEFAULT_HIDDEN, DEFAULT_LR,
-                               DEFAULT_WEIGHT_DECAY, IMAGE_DATASETS, IMAGE_ENCODERS, SPIKING_TRAINERS, TRACE_RESETS,
-                               describe)
-
-DATASET_HELP = (f"{' or '.join(IMAGE_DATASETS)} (default {IMAGE_DATASETS[0]}), or your own images: an .npz file "
-                f"(train_images, test_images) or a folder with train/ and test/ of PNG/JPEG files, any image size")
-
-
-def add_dataset_option(p: argparse.ArgumentParser) -> None:
-    """``--dataset NAME|PATH``: a built-in dataset or your own images, checked by ``load_images``."""
-    p.add_argument("--dataset", default=IMAGE_DATASETS[0], metavar="NAME|PATH", help=DATASET_HELP)
-
-
-def size_list(text: str):
-    """``"196"`` -> 196, ``"400,196,400"`` -> (400, 196, 400): layer sizes for ``--hidden`` / ``--sizes``."""
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or a comma-separated list of integers, got {text!r}")
-    return sizes[0] if len(sizes) == 1 else sizes
-
-
-def key_value(text: str) -> tuple:
-    """``KEY=VALUE`` -> ``(KEY, VALUE)`` with VALUE parsed as JSON, else kept as a string."""
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return name, json.loads(value)
-    except json.JSONDecodeError:
-        return name, value
-
+                               DEFAULT_WEIGHT_DECAY, IMAGE_ENCODERS, SPIKING_TRAINERS, TRACE_RESETS, describe)
 
 def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
     """The options of every ``train`` target; ``trainers``: those whose defaults the help lists."""
@@ -50,7 +21,7 @@ def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
     p.add_argument("--hidden", type=size_list, default=None, metavar="H[,H...]",
                    help=f"hidden layer size, or several for a deeper network, e.g. 400,196,400 (default {DEFAULT_HIDDEN})")
     p.add_argument("--sizes", type=size_list, default=None, metavar="N,H,...,N",
-                   help="every layer size, input first, e.g. 784,400,196,400,784 (instead of --hidden; the first "
+                   help="every layer size, input first, e.g. 784,400,196,400,784 (instead of --hidden, refused if they differ; the first "
                         "and last are checked against the data)")
     p.add_argument("--out", required=True, help="output folder for model.safetensors and metrics.json")
     p.add_argument("--train-limit", type=int, default=None, metavar="N", help="use the first N training images")
@@ -90,7 +61,7 @@ def configure_autoencoder(p: argparse.ArgumentParser) -> None:
                         "gives for the training images (join them with spikesynth stack)")
     p.add_argument("--no-mask", action="store_true", help="train without the XOR mask (fails, as in the paper)")
     p.add_argument("--trace-reset", choices=TRACE_RESETS, default=TRACE_RESETS[0],
-                   help="paper trainer: the code's fractional trace reset or the exact per-synapse reset")
+                   help="paper trainer only: the code's fractional trace reset or the exact per-synapse reset")
     p.add_argument("--float64", action="store_true", help="train in double precision")
 
 
@@ -100,20 +71,22 @@ def configure_ann(p: argparse.ArgumentParser) -> None:
                    help="sgd (the official plain SGD with weight decay) or adam")
 
 
+def _sizes_text(sizes) -> str:
+    return ",".join(map(str, sizes)) if isinstance(sizes, tuple) else str(sizes)
+
+
 def _run(args, trainer: str, **spiking) -> int:
     import sys
     from pathlib import Path
 
-    import torch
-
     from models.files import check_output_dir
     from training.autoencoder import CHECKPOINT_FILE, OUTPUT_FILES, TrainConfig, train_autoencoder
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
     given = {name: value for name, value in (("hidden", args.hidden), ("sizes", args.sizes)) if value is not None}
+    inner = args.sizes[1:-1] if isinstance(args.sizes, tuple) else ()
+    if args.hidden is not None and len(inner) >= 1 and args.hidden != (inner[0] if len(inner) == 1 else inner):
+        raise ValueError(f"--hidden {_sizes_text(args.hidden)} contradicts --sizes {_sizes_text(args.sizes)} "
+                         f"(hidden {_sizes_text(inner)}): give one of them")
     cfg = TrainConfig(dataset=args.dataset, trainer=trainer, batch_size=args.batch_size,
                       epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay, train_limit=args.train_limit,
                       seed=args.seed, checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit,
@@ -189,9 +162,7 @@ def configure_evaluate(p: argparse.ArgumentParser) -> None:
 def run_evaluate(args) -> int:
     from models.files import PLOT_FORMATS, check_output_file
     from training.evaluate import evaluate_file
-    from training.settings import check_device
 
-    check_device(args.device)
     if args.plot:
         check_output_file(args.plot, "--plot", PLOT_FORMATS)
     metrics, kind, images, outputs = evaluate_file(args.model, args.dataset, args.split, args.data_dir,

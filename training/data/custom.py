@@ -6,7 +6,8 @@
 Folder: ``train/`` and ``test/`` subfolders holding ``.png``, ``.jpg`` or ``.jpeg`` files, read
 with Pillow. Either the images lie directly in the split folder (no labels), or in one
 subfolder per class (labels ``0..K-1`` in the sorted order of the class folder names, the same
-for both splits). Colour images are converted to grey with Pillow's ``L`` mode, the ITU-R
+for both splits; a test class missing from train/ is an error, as is an ``.npz`` test label
+that the training labels never have). Colour images are converted to grey with Pillow's ``L`` mode, the ITU-R
 601-2 luma ``L = 0.299 R + 0.587 G + 0.114 B`` (an alpha channel is dropped first, i.e. the
 colour is taken as if on black); 16-bit greyscale PNGs are scaled to 0-255. Files are read in
 sorted path order. Every image of both splits must have the same size.
@@ -69,6 +70,8 @@ def _load_npz(path: Path, split: str):
         except ValueError as exc:   # an object array needs pickle
             raise ValueError(f"{path}: {exc}") from None
         other = npz["test_images" if split == "train" else "train_images"]
+        if labels is not None and {"train_labels", "test_labels"} <= set(npz.files):
+            _check_label_sets(path, npz["train_labels"], npz["test_labels"])
     source = f"{path}:{split}_images"
     if images.ndim not in (2, 3):
         raise ValueError(f"{source}: images must be [N, H, W] or [N, D], got shape {list(images.shape)}")
@@ -84,6 +87,15 @@ def _load_npz(path: Path, split: str):
                              f"{list(labels.shape)}")
         labels = labels.astype(np.int64)
     return _as_unit_floats(images, source), labels
+
+
+def _check_label_sets(path: Path, train: np.ndarray, test: np.ndarray) -> None:
+    """ValueError naming the file when test_labels holds a label that train_labels never has."""
+    if train.dtype.kind in "iu" and test.dtype.kind in "iu":
+        unseen = np.setdiff1d(np.unique(test), np.unique(train))
+        if unseen.size:
+            raise ValueError(f"{path}: test_labels holds label(s) {unseen[:10].tolist()} that train_labels never has; "
+                             f"both splits must share one set of classes")
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -114,8 +126,14 @@ def _classes(root: Path) -> list[str] | None:
 
 
 def _split_files(root: Path, split: str, classes: list[str] | None) -> tuple[list[Path], np.ndarray | None]:
-    """The image files of ``root/split`` in sorted order, and their labels (None without classes)."""
+    """The image files of ``root/split`` in sorted order, and their labels (None without classes).
+    ValueError for a class folder of the test split that the training split lacks (its images
+    would be left out, or carry a label the training split never has)."""
     folder = root / split
+    extra = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in (classes or []))
+    if extra:
+        raise ValueError(f"{folder}: class folder(s) {extra} not in {root / 'train'} (classes {classes or []}); "
+                         f"both splits must have the same classes")
     if classes is None:
         return _image_files(folder), None
     stray = _image_files(folder)

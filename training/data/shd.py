@@ -150,7 +150,8 @@ def bin_spikes(times: list, units: list, dt: float | None = None, steps: int | N
     (see ``binning`` for dt and steps). counts: spike counts per bin (uint16) instead of
     0/1 trains (uint8). late: what a spike at or after ``steps * dt`` does: ``"last"`` puts
     it into the last bin, as spike-encoding's ``load_processed_shd`` does (so ``counts=True``
-    gives its matrices), ``"drop"`` leaves it out."""
+    gives its matrices), ``"drop"`` leaves it out. ValueError naming the sample and spike for a
+    unit outside 0-699 or a time that is negative or not finite (``read_spiking`` names the file)."""
     dt, steps = binning(dt, steps, duration)
     check_bool(counts, "counts")
     check_choice(late, "late", LATE)
@@ -158,8 +159,16 @@ def bin_spikes(times: list, units: list, dt: float | None = None, steps: int | N
         raise ValueError(f"times and units must have one array per sample, got {len(times)} and {len(units)}")
     out = np.zeros((steps, len(times), N_UNITS), np.uint16 if counts else np.uint8)
     for i, (t, u) in enumerate(zip(times, units)):
-        bins = np.floor(np.asarray(t, np.float64) / dt).astype(np.int64)
-        u = np.asarray(u, np.int64)
+        t, u = np.asarray(t, np.float64).reshape(-1), np.asarray(u).reshape(-1)
+        if t.size != u.size or (u.size and not np.issubdtype(u.dtype, np.integer)):
+            raise ValueError(f"sample {i}: {t.size} spike times and {u.size} units of dtype {u.dtype}; "
+                             f"expected one integer unit per spike time")
+        bad = np.flatnonzero((u < 0) | (u >= N_UNITS) | ~np.isfinite(t) | (t < 0))
+        if bad.size:   # a unit out of range would land in the next bin's units: refused
+            raise ValueError(f"sample {i}, spike {int(bad[0])}: unit {u[bad[0]]} at {t[bad[0]]} s; units must be in "
+                             f"[0, {N_UNITS - 1}] and times finite and >= 0")
+        bins = np.floor(t / dt).astype(np.int64)
+        u = u.astype(np.int64)
         if late == "last":
             bins = np.minimum(bins, steps - 1)
         else:
