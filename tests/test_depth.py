@@ -84,7 +84,7 @@ def test_a_deeper_ann_trains_from_the_command_line(tmp_path, capsys):
     (["--sizes", "700,16,700"], r"end with 700, but the images of .* have 784 values each"),
     (["--sizes", "784,16,700"], r"start with 784, but the poisson encoder turns the 700 values"),
     (["--sizes", "784,16,784", "--encoder", "receptive_fields"], "into 3920 input units"),
-    (["--sizes", "784,16,784", "--hidden", "32"], "give sizes or hidden, not both"),
+    (["--sizes", "784,16,784", "--hidden", "32"], r"--hidden 32 contradicts --sizes 784,16,784"),
     (["--hidden", "16,0"], r"hidden\[1\] must be an integer >= 1"),
 ])
 def test_sizes_that_do_not_fit_fail_before_training(tmp_path, capsys, no_training, args, match):
