@@ -188,8 +188,10 @@ class Normalizing:
     ``min_value``/``max_value`` (a number for every channel, or one per channel; the signal
     must then lie within them). A constant channel (max == min) scales to all zeros.
     ``encode`` stores the bounds it used (``bounds``) so that ``decode`` restores the
-    original range, ``min + y * (max - min)``; a decode without given bounds and without a
-    preceding encode of the same channel shape is a ValueError.
+    original range, ``min + y * (max - min)``; ``decode(..., bounds=(min, max))`` takes them
+    explicitly instead (safe when one encoder object serves several signals or threads). A
+    decode without any bounds and without a preceding encode of the same channel shape is a
+    ValueError.
     """
 
     norm_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
@@ -258,35 +260,62 @@ class Normalizing:
             y = np.where(span > 0, y * 2 - 1, y)
         return y
 
-    def _decode_bounds(self, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-        """The bounds to restore spikes of shape ``shape = [T, ...]`` with, float64 ``[B]``."""
+    def _decode_bounds(self, shape: tuple, bounds=None) -> tuple[np.ndarray, np.ndarray]:
+        """The bounds to restore spikes of shape ``shape = [T, ...]`` with, float64 ``[B]``:
+        ``bounds`` (``(min, max)``, each a number or an array shaped like one step ``[...]``, as
+        ``encoder.bounds`` gives them) when given, else the given min_value/max_value, else the
+        ones the last ``encode`` kept."""
         channels = int(np.prod(shape[1:], dtype=np.int64))
+        if bounds is not None:
+            return self._explicit_bounds(bounds, shape)
         if self.min_value is not None:
             return self._given_bounds(channels, np.float64)
         stored = getattr(self, "_bounds", None)
         if stored is None:
             raise ValueError(f"decode with normalize=True needs the bounds the signal was normalised with: encode it "
-                             f"with this {self.name} encoder first, or give min_value and max_value")
+                             f"with this {self.name} encoder first, pass bounds=(min, max), or give min_value and "
+                             f"max_value")
         if stored[2] != tuple(shape[1:]):
             raise ValueError(f"the stored normalisation bounds are for a signal of shape [T, {', '.join(map(str, stored[2]))}]"
-                             f", not for spikes of shape {list(shape)}: encode this signal first, or give min_value "
-                             f"and max_value")
+                             f", not for spikes of shape {list(shape)}: encode this signal first, pass bounds=(min, "
+                             f"max), or give min_value and max_value")
         return stored[0], stored[1]
 
-    def _restored(self, y: np.ndarray, shape: tuple) -> np.ndarray:
-        """Decoded ``y [T, B]`` in ``norm_range`` back in the signal's units (when ``normalize``)."""
+    def _explicit_bounds(self, bounds, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """``bounds = (min, max)`` checked (finite, max >= min, a number or shaped like one step
+        of ``shape``) as float64 ``[B]`` arrays."""
+        if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+            raise ValueError(f"bounds must be a pair (min, max), got {type(bounds).__name__}")
+        step = tuple(shape[1:])
+        out = []
+        for name, v in zip(("bounds[0] (min)", "bounds[1] (max)"), bounds):
+            a = np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v, dtype=np.float64)
+            if a.shape not in ((), step):
+                raise ValueError(f"{name} must be a number or have one step's shape {list(step)}, got {list(a.shape)}")
+            if not np.isfinite(a).all():
+                raise ValueError(f"{name} must be finite")
+            out.append(np.broadcast_to(a, step).reshape(-1).astype(np.float64))
+        if (out[1] < out[0]).any():
+            raise ValueError("bounds: max must be >= min for every channel")
+        return out[0], out[1]
+
+    def _restored(self, y: np.ndarray, shape: tuple, bounds=None) -> np.ndarray:
+        """Decoded ``y [T, B]`` in ``norm_range`` back in the signal's units (when ``normalize``;
+        ``bounds``: see ``_decode_bounds``)."""
         if not self.normalize:
+            if bounds is not None:
+                raise ValueError(f"bounds are the normalisation bounds: this {self.name} encoder has normalize=False")
             return y
-        lo, hi = self._decode_bounds(shape)
+        lo, hi = self._decode_bounds(shape, bounds)
         if self.norm_range == (-1.0, 1.0):
             y = (y + 1) / 2
         return lo + y * (hi - lo)
 
-    def _initial_scaled(self, init: np.ndarray, shape: tuple) -> np.ndarray:
+    def _initial_scaled(self, init: np.ndarray, shape: tuple, bounds=None) -> np.ndarray:
         """A first value ``initial`` (scalar or ``[B]``, signal units) in the normalised units."""
         if not self.normalize:
             return init
-        lo, hi = self._decode_bounds(shape)
+        lo, hi = self._decode_bounds(shape, bounds)
         span = hi - lo
         scale = np.divide(1.0, span, out=np.zeros_like(span), where=span > 0)
         return scale * (init - lo)

@@ -122,13 +122,15 @@ class BSA(Normalizing, Encoder):
         h = _filter_bank(self.filter_order, self.filter_cutoff, arr.shape[1], np.float32)
         return wrap(bsa_spikes(arr, h, self.threshold).reshape(shape), like)
 
-    def decode(self, spikes):
+    def decode(self, spikes, bounds=None):
         """0/1 spikes ``[T, ...]`` -> signal ``[T, ...]`` (FIR filtering, see ``bsa_decode``;
-        with ``normalize`` scaled back to the signal's range)."""
+        with ``normalize`` scaled back to the signal's range).
+        ``bounds``: the normalisation ``(min, max)`` to restore with (``normalize`` only; default:
+        min_value/max_value, else the last encode's ``bounds``)."""
         arr, shape, like = signal_io(spikes, "spikes")
         check_binary(arr)
         h = _filter_bank(self.filter_order, self.filter_cutoff, arr.shape[1], np.float64)
-        return wrap(self._restored(bsa_decode(arr, h), shape).reshape(shape), like)
+        return wrap(self._restored(bsa_decode(arr, h), shape, bounds).reshape(shape), like)
 
     def optimize(self, signal) -> dict:
         """Parameters minimising the reconstruction RMSE of ``signal [T, ...]`` (in

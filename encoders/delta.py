@@ -88,14 +88,16 @@ class StepForward(Normalizing, Encoder):
         arr, shape, like = self._input(x, "x", store=True)
         return wrap(step_forward_spikes(arr, self._threshold32).reshape(shape), like)
 
-    def decode(self, spikes, initial=0.0):
+    def decode(self, spikes, initial=0.0, bounds=None):
         """Spikes ``[T, ...]`` -> signal ``[T, ...]``; ``initial``: the signal's first
-        value (a number, or an array of shape ``[...]``; in the signal's units)."""
+        value (a number, or an array of shape ``[...]``; in the signal's units).
+        ``bounds``: the normalisation ``(min, max)`` to restore with (``normalize`` only; default:
+        min_value/max_value, else the last encode's ``bounds``)."""
         arr, shape, like = signal_io(spikes, "spikes")
         check_binary(arr, bipolar=True)
-        init = self._initial_scaled(initial_values(initial, shape, self.name), shape)
+        init = self._initial_scaled(initial_values(initial, shape, self.name), shape, bounds)
         y = step_forward_decode(arr, self._threshold32, init)
-        return wrap(self._restored(y, shape).reshape(shape), like)
+        return wrap(self._restored(y, shape, bounds).reshape(shape), like)
 
     def optimize(self, signal) -> dict:
         """The threshold minimising the reconstruction RMSE of ``signal [T, ...]``

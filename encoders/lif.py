@@ -110,13 +110,15 @@ class LIF(Normalizing, Encoder):
         arr, shape, like = self._input(x, "x", store=True)
         return wrap(lif_spikes(arr, self.threshold, self.membrane_constant, self.down_spike).reshape(shape), like)
 
-    def decode(self, spikes):
+    def decode(self, spikes, bounds=None):
         """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``lif_decode``; with ``normalize``
-        scaled back to the signal's range)."""
+        scaled back to the signal's range).
+        ``bounds``: the normalisation ``(min, max)`` to restore with (``normalize`` only; default:
+        min_value/max_value, else the last encode's ``bounds``)."""
         arr, shape, like = signal_io(spikes, "spikes")
         check_binary(arr, bipolar=self.down_spike)
         y = lif_decode(arr, self.threshold, self.membrane_constant)
-        return wrap(self._restored(y, shape).reshape(shape), like)
+        return wrap(self._restored(y, shape, bounds).reshape(shape), like)
 
     def optimize(self, signal) -> dict:
         """threshold and membrane_constant minimising the reconstruction RMSE of

@@ -119,16 +119,18 @@ class PWM(Normalizing, Encoder):
         arr, shape, like = self._input(x, "x", store=True)
         return wrap(pwm_spikes(arr, self.frequency * self.dt, self.down_spike).reshape(shape), like)
 
-    def decode(self, spikes, initial=None):
+    def decode(self, spikes, initial=None, bounds=None):
         """Spikes ``[T, ...]`` -> signal ``[T, ...]`` (see ``pwm_decode``; with ``normalize``
         scaled back to the signal's range). ``initial``: optionally the signal's first
         value (a number or an array ``[...]``, in the signal's units), which step 0
-        cannot carry."""
+        cannot carry.
+        ``bounds``: the normalisation ``(min, max)`` to restore with (``normalize`` only; default:
+        min_value/max_value, else the last encode's ``bounds``)."""
         arr, shape, like = signal_io(spikes, "spikes")
         check_binary(arr, bipolar=self.down_spike)
-        init = None if initial is None else self._initial_scaled(initial_values(initial, shape, self.name), shape)
+        init = None if initial is None else self._initial_scaled(initial_values(initial, shape, self.name), shape, bounds)
         y = pwm_decode(arr, self.frequency * self.dt, init)
-        return wrap(self._restored(y, shape).reshape(shape), like)
+        return wrap(self._restored(y, shape, bounds).reshape(shape), like)
 
     def optimize(self, signal) -> dict:
         """The carrier frequency minimising the reconstruction RMSE of ``signal [T, ...]``

@@ -153,3 +153,31 @@ def test_optimize_with_normalize_optimises_the_scaled_signal(name):
     x = slow(200)
     got = encoders.get(name, normalize=True).optimize(x)
     assert got == encoders.get(name).optimize(minmax(x) * (2 if name == "lif" else 1) - (1 if name == "lif" else 0))
+
+
+@pytest.mark.parametrize("name", SIGNAL)
+def test_decode_with_explicit_bounds_needs_no_state(name):
+    # one encoder object, two signals: each decodes with its own bounds, whatever was encoded last
+    rng = np.random.default_rng(3)
+    a, b = rng.random((40, 2)) * 5 - 1, rng.random((40, 2)) * 0.1 + 7
+    enc = encoders.get(name, normalize=True)
+    spikes_a = enc.encode(a)
+    bounds_a = enc.bounds
+    enc.encode(b)
+    expected = encoders.get(name, normalize=True)
+    expected.encode(a)
+    assert np.array_equal(enc.decode(spikes_a, bounds=bounds_a), expected.decode(spikes_a))
+    fresh = encoders.get(name, normalize=True)                # never encoded: the bounds alone suffice
+    assert np.array_equal(fresh.decode(spikes_a, bounds=bounds_a), expected.decode(spikes_a))
+    lo, hi = bounds_a
+    assert np.array_equal(fresh.decode(spikes_a, bounds=(float(lo.min()), float(hi.max()))),
+                          encoders.get(name, normalize=True, min_value=float(lo.min()),
+                                       max_value=float(hi.max())).decode(spikes_a))
+    with pytest.raises(ValueError, match=r"one step's shape \[2\]"):
+        fresh.decode(spikes_a, bounds=(np.zeros(3), np.ones(3)))
+    with pytest.raises(ValueError, match="max must be >= min"):
+        fresh.decode(spikes_a, bounds=(1.0, 0.0))
+    with pytest.raises(ValueError, match="pair"):
+        fresh.decode(spikes_a, bounds=1.0)
+    with pytest.raises(ValueError, match="normalize=False"):
+        encoders.get(name).decode(encoders.get(name).encode(np.clip(a, 0, 1)), bounds=bounds_a)
