@@ -95,7 +95,7 @@ def plot_comparison(ref: Recording, rec: BrianRecording, path: str | Path, image
         ax.axhline(v_th, color="0.5", ls="--", lw=0.8, label="V_th")
     ax.set_xlabel("time step (images back to back)")
     ax.set_ylabel(f"V of layer {n_layers} neuron {neuron}")
-    ax.legend(loc="lower right", fontsize=7, ncol=4)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=7, ncol=4, frameon=False)   # above the trace
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".").lower(), dpi=120)
     plt.close(fig)
