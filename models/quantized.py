@@ -81,9 +81,9 @@ class QuantizedNetwork:
 
     weights: float64 integer matrices ``[post, pre]``; biases: float64 integer vectors
     ``[post]`` (or None); scales[l]: membrane units per integer step of layer l;
-    thresholds[l]: integer threshold; decay: integer leak multiplier. float_weights,
-    float_biases: float64 copies of what was quantised (Brian2 rebuilds this network from
-    them: ``models.brian_snn.run_brian(spec, float_weights, ..., fixed_point=fmt)``).
+    thresholds[l]: integer threshold; decay: integer leak multiplier. Brian2 builds the same
+    network from the float weights and ``fmt``: ``models.brian_snn.run_brian(spec, weights, ...,
+    fixed_point=fmt)``.
     """
 
     def __init__(self, spec: NetworkSpec, weights: list[torch.Tensor], fmt: FixedPoint = FixedPoint(),
@@ -93,8 +93,6 @@ class QuantizedNetwork:
         if not isinstance(fmt, FixedPoint):
             raise ValueError(f"fixed_point must be a FixedPoint, got {type(fmt).__name__}")
         self.spec, self.fmt = spec, fmt
-        self.float_weights = [torch.as_tensor(w, dtype=torch.float64) for w in weights]
-        self.float_biases = None if biases is None else [torch.as_tensor(b, dtype=torch.float64) for b in biases]
         pairs = [quantize_weights(w, fmt.weight_bits) for w in weights]
         self.weights = [q for q, _ in pairs]
         self.scales = [s for _, s in pairs]
@@ -104,8 +102,8 @@ class QuantizedNetwork:
                 raise ValueError(f"layer {layer + 1}: threshold {theta} (v_th / scale) does not fit the "
                                  f"{fmt.membrane_bits}-bit membrane [1, {fmt.v_max}]; use more membrane_bits")
         self.biases = None
-        if self.float_biases is not None:
-            self.biases = [torch.round(b / s) for b, s in zip(self.float_biases, self.scales)]
+        if biases is not None:
+            self.biases = [torch.round(torch.as_tensor(b, dtype=torch.float64) / s) for b, s in zip(biases, self.scales)]
             for layer, q in enumerate(self.biases):
                 if q.numel() and float(q.abs().max()) > fmt.v_max:
                     raise ValueError(f"layer {layer + 1}: bias {int(q.abs().max())} (b / scale) does not fit the "
