@@ -48,6 +48,16 @@ def _check_rate(steps, max_rate, dt) -> None:
         raise ValueError(f"max_rate * dt must be <= 1 (a spike probability per step), got {max_rate * dt:g}")
 
 
+def full_rate(dt: float) -> float:
+    """The largest rate (Hz) whose spike probability per step ``rate * dt`` is not above 1 in
+    floating point: ``1 / dt`` or the float just below it (a spike at every step for a value of 1)."""
+    dt = check_number(dt, "dt (s)", 0.0, lo_open=True)
+    rate = 1.0 / dt
+    while rate * dt > 1.0:
+        rate = math.nextafter(rate, 0.0)
+    return rate
+
+
 def poisson(x, steps: int, max_rate: float, dt: float = 1e-3, seed: int | None = None,
             generator: torch.Generator | None = None, normalize: bool = False):
     """Bernoulli rate code (the paper's "Poisson" input).

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
 
 import numpy as np
 import torch
 
 import encoders
 from encoders.checks import check_binary
-from encoders.rate import make_generator
+from encoders.rate import full_rate, make_generator
 
 from .spec import EncoderSpec, NetworkSpec
 
@@ -146,10 +145,7 @@ def target_encoder(spec: NetworkSpec):
     """The encoder of the target of an autoencoder whose input layer is not one unit per value:
     ``regular`` at ``spec.steps`` and ``spec.dt`` with ``max_rate = 1 / dt`` (a spike at every
     step for a value of 1; the largest rate not above ``1 / dt`` in floating point)."""
-    rate = 1.0 / spec.dt
-    while rate * spec.dt > 1.0:
-        rate = math.nextafter(rate, 0.0)
-    return build_encoder(EncoderSpec(TARGET_ENCODER, {"max_rate": rate}), spec.steps, spec.dt)
+    return build_encoder(EncoderSpec(TARGET_ENCODER, {"max_rate": full_rate(spec.dt)}), spec.steps, spec.dt)
 
 
 def target_kind(spec: NetworkSpec, n_values: int) -> str | None:

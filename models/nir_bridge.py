@@ -38,6 +38,7 @@ import torch
 
 from encoders.checks import check as _check
 from encoders.checks import check_choice, check_int, check_number
+from encoders.rate import full_rate
 
 from .files import atomic_path, check_output_file
 from .io import check_biases, check_weights, save_model
@@ -611,10 +612,7 @@ def from_nir(graph, convention: str, dt: float | None = None, reset: str | None 
     if meta_spec is not None:
         encoder = meta_spec.encoder
     else:
-        rate = 1.0 / dt
-        while rate * dt > 1.0:
-            rate = math.nextafter(rate, 0.0)
-        encoder = EncoderSpec("poisson", {"max_rate": rate})
+        encoder = EncoderSpec("poisson", {"max_rate": full_rate(dt)})
     spec = NetworkSpec(sizes=tuple(sizes), neuron=neuron, dt=dt, steps=steps, encoder=encoder, bias=has_bias)
     return Imported(spec=spec, weights=out_w, biases=out_b if has_bias else None,
                     exact=not any(n.startswith("inexact") for n in notes), notes=notes,

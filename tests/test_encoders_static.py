@@ -288,3 +288,17 @@ def test_seed_bound_is_where_torch_starts_repeating_seeds():
     assert not torch.equal(draws(2**32 - 1), draws(2**31 - 1))
     x = np.full(4, 0.5)
     assert not np.array_equal(poisson(x, 50, 1000.0, seed=2**32 - 1), poisson(x, 50, 1000.0, seed=0))
+
+
+@pytest.mark.parametrize("dt", [1e-3, 1e-4, 0.1, 3e-3, 7e-4, 1.0])
+def test_full_rate_is_the_largest_rate_with_a_probability_of_at_most_one(dt):
+    import math
+
+    from encoders.rate import full_rate
+
+    rate = full_rate(dt)
+    assert rate * dt <= 1.0                                        # a probability
+    assert rate == 1.0 / dt or math.nextafter(rate, math.inf) * dt > 1.0   # the largest one
+    assert abs(rate - 1.0 / dt) <= 1e-12 / dt
+    with pytest.raises(ValueError, match="dt"):
+        full_rate(0.0)
