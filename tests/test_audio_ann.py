@@ -35,3 +35,12 @@ def test_ac_ann_learns_a_linear_map_and_decodes():
     assert hist[-1] < 0.1 * hist[0]
     decoder = [None, torch.eye(3)]
     assert torch.allclose(synthesize_ann(w, decoder, x.numpy()), torch.relu(torch.relu(x @ w[0].T) @ w[1].T))
+
+
+@pytest.mark.parametrize("field, value", [("batch", 0), ("epochs", -1), ("batch", 2.5), ("hidden", 0),
+                                          ("optimizer", "rmsprop"), ("lr", 0.0), ("weight_decay", -1e-4)])
+def test_ac_ann_settings_are_checked_when_made(field, value):
+    from training.audio.ann import AcAnnConfig
+
+    with pytest.raises(ValueError, match=field):
+        AcAnnConfig(**{field: value})

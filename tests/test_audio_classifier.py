@@ -37,3 +37,12 @@ def test_cached_classifier_is_reused(tmp_path, monkeypatch):
     monkeypatch.setattr(clf, "train_classifier", lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
     w2, acc2 = load_or_train_classifier(cfg=cfg, cache_dir=tmp_path, progress=False)
     assert acc2 == acc and all(torch.equal(a, b) for a, b in zip(w, w2))
+
+
+@pytest.mark.parametrize("field, value", [("batch", 0), ("epochs", -1), ("hidden", 1.5), ("lr", float("nan")),
+                                          ("seed", -1)])
+def test_classifier_settings_are_checked_when_made(field, value):
+    from training.audio.classifier import ClassifierConfig
+
+    with pytest.raises(ValueError, match=field):
+        ClassifierConfig(**{field: value})

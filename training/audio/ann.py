@@ -19,6 +19,9 @@ from models.ann import relu_mlp
 from models.spec import NetworkSpec
 from models.torch_snn import init_weights
 
+from ..defaults import ANN_OPTIMIZERS
+from ..settings import check_choice, check_number, checked, positive_int
+
 
 @dataclass(frozen=True)
 class AcAnnConfig:
@@ -31,6 +34,12 @@ class AcAnnConfig:
     weight_decay: float = 1e-4
     batch: int = 50
     epochs: int = 20
+
+    def __post_init__(self) -> None:
+        checked(self, hidden=positive_int, batch=positive_int, epochs=positive_int,
+                optimizer=lambda v, n: check_choice(v, n, ANN_OPTIMIZERS),
+                lr=lambda v, n: check_number(v, n, 0.0, lo_open=True),
+                weight_decay=lambda v, n: check_number(v, n, 0.0))
 
 
 def quantize(h: torch.Tensor, levels: int, top: float) -> torch.Tensor:

@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from encoders.rate import check_seed
 from models.io import load_model, save_model
 from models.files import cache_root, settings_key
 from models.spec import NetworkSpec
 
 from ..data import load_images
+from ..settings import check_number, checked, positive_int
 from ..metrics import zscore
 
 
@@ -32,6 +34,10 @@ class ClassifierConfig:
     batch: int = 128
     lr: float = 1e-3
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        checked(self, hidden=positive_int, epochs=positive_int, batch=positive_int,
+                lr=lambda v, n: check_number(v, n, 0.0, lo_open=True), seed=lambda v, n: check_seed(v))
 
 
 def _as_maps(maps) -> torch.Tensor:
