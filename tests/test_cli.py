@@ -160,3 +160,22 @@ def test_threads_are_checked_in_one_place_for_every_command(tmp_path, capsys, ar
     assert cli.main(argv + ["--threads", "0"]) == 1
     assert "error: --threads must be a positive integer, got 0" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", [["simulate", "--model", "m.safetensors"], ["train", "autoencoder"], ["encode"],
+                                     ["demo"], ["figures", "fig3"], ["train", "audiocoder"],
+                                     ["synthesize", "--audio", "a.wav", "--model", "m.safetensors", "--out", "o.png"]])
+@pytest.mark.parametrize("seed", ["18446744073709551616", "4294967296", "-1", "1.5"])
+def test_a_seed_out_of_range_is_a_usage_error_naming_seed(command, seed, capsys):
+    # torch keeps a seed's low 32 bits: 2**32 + k would silently repeat k's spikes
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*command, "--seed", seed])
+    assert exit_info.value.code == 2 and "argument --seed" in capsys.readouterr().err
+
+
+def test_the_cli_seed_limit_is_the_encoders():
+    from encoders.rate import SEED_MAX
+    from training.cli.options import SEED_MAX as CLI_SEED_MAX
+
+    assert CLI_SEED_MAX == SEED_MAX
+    assert cli.main(["encode", "--seed", str(SEED_MAX), "--list"]) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from training.cli import options
 
 
 def configure_synthesize(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +15,7 @@ def configure_synthesize(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, type=Path,
                         help="an audio-to-image model file written by `spikesynth train audiocoder`")
     parser.add_argument("--out", required=True, type=Path, help="the PNG image to write")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the input Poisson spikes (default 0)")
+    parser.add_argument("--seed", type=options.seed, default=0, help="seed of the input Poisson spikes (default 0)")
     parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N] (default cpu)")
 
 
@@ -66,7 +67,7 @@ def configure_train_audiocoder(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-test", type=int, help="use at most this many test clips (balanced)")
     parser.add_argument("--data-dir", type=Path, metavar="DIR",
                         help="folder holding mnist/ and fsdd/recordings/ (default: $SPIKESYNTH_DATA, then the user cache)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=options.seed, default=0)
     parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N] (default cpu)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from training.cli import options
 
 
 def configure_demo(parser) -> None:
@@ -20,7 +21,7 @@ def configure_demo(parser) -> None:
     parser.add_argument("--target", default="numpy", choices=("numpy", "cython", "cpp_standalone"),
                         help="Brian2 code generation target of the comparison (default numpy: no compiler needed)")
     parser.add_argument("--device", default="cpu", help="torch device of the training: cpu or cuda[:N] (default cpu)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=options.seed, default=1)
 
 
 def run_demo(args) -> int:

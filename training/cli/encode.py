@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from training.cli.options import add_dataset_option, key_value
+from training.cli import options
 
 
 def configure_encode(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +22,7 @@ def configure_encode(parser: argparse.ArgumentParser) -> None:
                         help="folder holding <dataset>/ or the IDX files (default: $SPIKESYNTH_DATA)")
     parser.add_argument("--steps", type=int, default=None, help="time steps T (default: the encoder's)")
     parser.add_argument("--max-rate", type=float, default=None, help="rate codes: maximum rate in Hz")
-    parser.add_argument("--seed", type=int, default=0, help="random encoders: seed (default 0)")
+    parser.add_argument("--seed", type=options.seed, default=0, help="random encoders: seed (default 0)")
     parser.add_argument("--param", type=key_value, action="append", default=[], metavar="KEY=VALUE",
                         help="any other encoder parameter, VALUE as JSON, else a string (e.g. --param tau=4.0); "
                              "repeatable")

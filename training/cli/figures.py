@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from figures.runner import FIGURES
+from training.cli import options
 
 
 def configure_figures(parser) -> None:
@@ -21,7 +22,7 @@ def configure_figures(parser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sizes",
                         help="override one run size of the preset: train_limit, test_limit, fsdd_epochs, "
                              "audio_train, audio_test (an integer, or none for all), e.g. --set fsdd_epochs=5")
-    parser.add_argument("--seed", type=int, default=1,
+    parser.add_argument("--seed", type=options.seed, default=1,
                         help="seed of weights, spikes and shuffling (default 1, as the official code)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="train the models and run the audio experiment as Dask tasks on N local worker "

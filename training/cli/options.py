@@ -25,6 +25,23 @@ def size_list(text: str):
     return sizes[0] if len(sizes) == 1 else sizes
 
 
+#: The largest seed (``encoders.rate.SEED_MAX``, repeated here so that parsing imports no torch).
+SEED_MAX = 2**32 - 1
+
+
+def seed(text: str) -> int:
+    """``--seed``: an integer in ``[0, SEED_MAX]`` (torch keeps a seed's low 32 bits only, so a larger
+    one would silently repeat a smaller one's spikes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, {SEED_MAX}], got {text!r}")
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, {SEED_MAX}] (torch keeps only a seed's low 32 "
+                                         f"bits), got {text}")
+    return value
+
+
 def key_value(text: str) -> tuple:
     """``KEY=VALUE`` -> ``(KEY, VALUE)`` with VALUE parsed as JSON, else kept as a string."""
     name, sep, value = text.partition("=")

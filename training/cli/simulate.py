@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from training.defaults import BRIAN2_TARGETS as TARGETS, IMAGE_DATASETS
+from training.cli import options
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
@@ -17,7 +18,7 @@ def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--split", default="test", choices=("train", "test"))
     parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
     parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson input spikes")
+    parser.add_argument("--seed", type=options.seed, default=0, help="seed of the Poisson input spikes")
     parser.add_argument("--target", default=device_default, choices=TARGETS,
                         help=f"Brian2 code generation target: numpy/cython (runtime) or cpp_standalone "
                              f"(default {device_default})")

@@ -14,6 +14,7 @@ from training.cli.audio import configure_train_audiocoder, run_train_audiocoder
 from training.cli.options import add_dataset_option, key_value, size_list
 from training.defaults import (ANN_OPTIMIZERS, ANN_TRAINERS, DEFAULT_BATCH, DEFAULT_HIDDEN, DEFAULT_LR,
                                DEFAULT_WEIGHT_DECAY, IMAGE_ENCODERS, SPIKING_TRAINERS, TRACE_RESETS, describe)
+from training.cli import options
 
 def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
     """The options of every ``train`` target; ``trainers``: those whose defaults the help lists."""
@@ -27,7 +28,7 @@ def _common_options(p: argparse.ArgumentParser, trainers: tuple) -> None:
     p.add_argument("--train-limit", type=int, default=None, metavar="N", help="use the first N training images")
     p.add_argument("--eval-limit", type=int, default=None, metavar="N",
                    help="evaluate on the first N test images after training (0: skip; default all)")
-    p.add_argument("--seed", type=int, default=1, help="seed of weights, spikes and shuffling (default 1)")
+    p.add_argument("--seed", type=options.seed, default=1, help="seed of weights, spikes and shuffling (default 1)")
     p.add_argument("--batch-size", type=int, default=None, help=f"default: the trainer's ({describe(DEFAULT_BATCH, trainers)})")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--lr", type=float, default=None, help=f"learning rate (default: the trainer's, {describe(DEFAULT_LR, trainers)})")
@@ -151,7 +152,7 @@ def configure_evaluate(p: argparse.ArgumentParser) -> None:
     add_dataset_option(p)
     p.add_argument("--split", choices=("train", "test"), default="test")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="the first N images only")
-    p.add_argument("--seed", type=int, default=0, help="seed of the input spikes (default 0)")
+    p.add_argument("--seed", type=options.seed, default=0, help="seed of the input spikes (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", default=None, metavar="FILE",
                    help="write a reconstruction grid (inputs over outputs): .png, .pdf or .svg")
