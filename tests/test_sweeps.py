@@ -222,12 +222,13 @@ def test_a_killed_workers_task_is_rerun_by_the_scheduler(client, ctx, tmp_path):
     assert model_bytes(ctx, cfg) == model_bytes(serial, cfg)
 
 
-def test_figures_on_two_workers_equal_the_serial_run(client, tmp_path, data_dir, capsys):
+def test_figures_on_two_workers_equal_the_serial_run(tmp_path, data_dir, capsys):
     from figures import fig3
 
-    # the workers: the module's cluster, which is what --workers 2 starts (sweeps.cluster(workers=2))
+    # the workers: the LocalCluster of 2 processes that --workers 2 starts itself (an existing
+    # scheduler: test_an_existing_scheduler_runs_the_plan)
     runs = {}
-    for name, extra in (("serial", []), ("workers", ["--scheduler", client.scheduler.address])):
+    for name, extra in (("serial", []), ("workers", ["--workers", "2"])):
         out, cache = tmp_path / name / "out", tmp_path / name / "cache"
         assert main(["figures", "fig3", "--out", str(out), "--cache", str(cache), "--data-dir", str(data_dir),
                      *sum((["--set", f"{k}={v}"] for k, v in SMALLEST.items()), []), *extra]) == 0
