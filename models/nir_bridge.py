@@ -582,8 +582,9 @@ def from_nir(graph, convention: str, dt: float | None = None, reset: str | None 
         notes.append(f"reset {rule['reset']} / {rule['reset_timing']} given, the exported spec has "
                      f"{meta_spec.neuron.reset} / {meta_spec.neuron.reset_timing}")
     if convention == "snntorch" and rule["reset"] == "subtract" and rule["reset_timing"] == "same":
-        notes.append("snntorch reset_delay=False with reset by subtraction: exact while no pre-reset membrane "
-                     "exceeds 2 v_th (see NeuronSpec)")
+        notes.append("inexact: snntorch reset_delay=False with reset by subtraction: the same spikes only while no "
+                     "pre-reset membrane exceeds 2 v_th (beyond it snntorch subtracts again at the next step, which "
+                     "no spec describes; see NeuronSpec)")
     neuron = NeuronSpec(alpha=alpha, v_th=v_th, **rule)
 
     # weights: input scale and threshold folds into the rows; one dtype for all

@@ -67,6 +67,23 @@ def test_snntorch_leaky_without_reset_delay(reset):
     assert 0.05 < float(spikes.mean()) < 0.6
 
 
+def test_snntorch_subtraction_without_delay_differs_beyond_twice_the_threshold():
+    # the documented limit (docs/nir.md; why its NIR import says exact: false): once a membrane
+    # passes 2 v_th, snntorch's reset_delay=False subtraction is not the spec's rule
+    snn = pytest.importorskip("snntorch")
+    beta = 0.75
+    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
+                    reset_mechanism="subtract", reset_delay=False)
+    neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset="subtract", clip=False, threshold_test=">",
+                        reset_timing="same")
+    small = dyadic_currents(4, high=9)                  # at most v_th a step: below 2 v_th throughout
+    large = dyadic_currents(4, low=8, high=25)          # 1 to 3 v_th a step
+    assert torch.equal(run_leaky(lif, small)[0], run_spec(neuron, small)[1])
+    v_pre = run_spec(neuron, large)[0]
+    assert bool((v_pre > 2.0).any())
+    assert not torch.equal(run_leaky(lif, large)[0], run_spec(neuron, large)[1])
+
+
 @pytest.mark.parametrize("reset", ["subtract", "zero"])
 def test_norse_lif_box(reset):
     pytest.importorskip("norse")
