@@ -110,6 +110,46 @@ def check_output_file(path: str | os.PathLike, what: str = "output file", format
     return path
 
 
+def check_not_input(path: str | os.PathLike, inputs, what: str = "--out") -> Path:
+    """ValueError unless the output file ``path`` is none of the ``inputs`` (the same file after
+    resolving links, or the same inode): writing it would destroy what the command reads."""
+    path = Path(path)
+    for source in inputs:
+        source = Path(source)
+        same = path.resolve() == source.resolve()
+        if not same and path.exists() and source.exists():
+            same = os.path.samefile(path, source)
+        if same:
+            raise ValueError(f"{what} {path}: is the input {source}, which writing it would destroy; choose another "
+                             f"output path")
+    return path
+
+
+def check_folder_not_in_use(path: str | os.PathLike, what: str = "--out") -> None:
+    """ValueError if the folder of the output file ``path`` is held by a running spikesynth run
+    (its ``LOCK_FILE`` is locked: a training writing its model there). Creates no lock file."""
+    lock_path = Path(path).parent / LOCK_FILE
+    if not lock_path.exists():
+        return
+    lock = FileLock(lock_path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ValueError(f"{what} {path}: another spikesynth run is writing into {lock_path.parent} (it holds "
+                         f"{lock_path}); wait for it to finish or choose another folder") from None
+    lock.release()
+
+
+def check_model_output(path: str | os.PathLike, inputs=(), what: str = "--out", formats=("safetensors",)) -> Path:
+    """A model-like output file checked before any work: ``check_output_file`` (suffix one of
+    ``formats``), not one of the ``inputs`` (``check_not_input``) and not in a folder a running
+    training holds (``check_folder_not_in_use``)."""
+    path = check_output_file(path, what, formats)
+    check_not_input(path, inputs, what)
+    check_folder_not_in_use(path, what)
+    return path
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True

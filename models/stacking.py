@@ -40,10 +40,11 @@ def code_layer(spec: NetworkSpec, what: str = "the model") -> int:
 
 def inner_spec(outer: NetworkSpec, hidden: tuple, what: str = "the outer model") -> NetworkSpec:
     """The spec of an inner autoencoder on ``outer``'s code layer: sizes ``(H, *hidden, H)``, the
-    ``spikes`` encoder, ``outer``'s neuron, steps, dt and bias."""
+    ``spikes`` encoder, ``outer``'s neuron, steps and dt, no biases (the trainers learn weights
+    only; ``stack`` gives such a layer zero biases inside an outer model with biases)."""
     h = outer.sizes[code_layer(outer, what)]
     return NetworkSpec(sizes=(h, *hidden, h), neuron=outer.neuron, dt=outer.dt, steps=outer.steps,
-                       encoder=EncoderSpec(SPIKES, {}), bias=outer.bias)
+                       encoder=EncoderSpec(SPIKES, {}))
 
 
 def check_source(outer: NetworkSpec, what: str = "the outer model") -> int:
@@ -90,7 +91,8 @@ def check_stack(outer: NetworkSpec, inner: NetworkSpec, names: tuple[str, str] =
                                                                                     "the inner model")) -> int:
     """ValueError (naming both) unless ``inner`` fits into ``outer``'s code layer: an input of
     spikes (``spikes`` encoder), input and output sizes equal to the code layer's, the same neuron,
-    steps, dt and bias. Returns the code layer's index."""
+    steps and dt (biases on either side or both: ``stack`` gives the other side zero biases).
+    Returns the code layer's index."""
     a, b = names
     k = check_source(outer, a)
     h = outer.sizes[k]
@@ -100,7 +102,7 @@ def check_stack(outer: NetworkSpec, inner: NetworkSpec, names: tuple[str, str] =
     if inner.sizes[0] != h or inner.sizes[-1] != h:
         raise ValueError(f"{b} has layer sizes {list(inner.sizes)}, but {a} has a code layer of {h} neurons "
                          f"(sizes {list(outer.sizes)}): the inner model's input and output must both have {h}")
-    for field in ("steps", "neuron", "dt", "bias"):
+    for field in ("steps", "neuron", "dt"):
         if getattr(inner, field) != getattr(outer, field):
             raise ValueError(f"{b} has {field} {getattr(inner, field)!r} but {a} has {getattr(outer, field)!r}: "
                              f"a stacked network runs every layer with one {field}")
@@ -115,24 +117,40 @@ def stack(outer: Network, inner: Network, names: tuple[str, str] = ("the outer m
         raise ValueError("stack float networks (a fixed-point run is chosen when the stacked model is run)")
     sizes = outer.spec.sizes[:k + 1] + inner.spec.sizes[1:-1] + outer.spec.sizes[k:]
     weights = list(outer.weights[:k]) + list(inner.weights) + list(outer.weights[k:])
-    biases = None if outer.biases is None else list(outer.biases[:k]) + list(inner.biases) + list(outer.biases[k:])
-    return Network(outer.spec.with_(sizes=sizes), weights, biases)
+    bias = outer.spec.bias or inner.spec.bias
+    if not bias:
+        return Network(outer.spec.with_(sizes=sizes), weights)
+
+    def biases_of(net: Network) -> list[torch.Tensor]:   # zeros for a network without biases
+        if net.biases is not None:
+            return list(net.biases)
+        return [torch.zeros(w.shape[0], dtype=w.dtype) for w in net.weights]
+
+    a, b = biases_of(outer), biases_of(inner)
+    return Network(outer.spec.with_(sizes=sizes, bias=True), weights, a[:k] + b + a[k:])
 
 
 def stack_files(outer: str | os.PathLike, inner: str | os.PathLike, out: str | os.PathLike) -> Network:
     """Write the stacked network of two model files (``stack``) to the model file ``out``
     (atomically), its ``extra`` naming both sources and their hashes. Everything is checked before
     the write; returns the stacked network."""
-    from .files import check_output_file, file_key
+    from .files import check_model_output, file_key
     from .io import load_model, save_model
 
-    out = check_output_file(out, "--out", ("safetensors",))
-    nets = []
+    out = check_model_output(out, (outer, inner))
+    nets, metas = [], []
     for path in (outer, inner):
         spec, weights, meta = load_model(path, kind="snn")
         nets.append(Network(spec, weights, meta["biases"]))
+        metas.append(meta)
     deep = stack(nets[0], nets[1], names=(f"{outer} (outer)", f"{inner} (inner)"))
-    extra = {"stacked": {"outer": str(outer), "inner": str(inner), "outer_key": file_key(outer),
+    outer_key, trained_on = file_key(outer), metas[1].get("extra", {}).get("stacked_on_key")
+    if trained_on != outer_key:
+        said = ("records no outer model's file key (not written by train autoencoder --stack-on)"
+                if trained_on is None else f"was trained on the spikes of another model (file key {trained_on})")
+        raise ValueError(f"{inner} (inner) {said}, not on {outer} (outer, file key {outer_key}): its weights fit "
+                         f"only the code layer it was trained on; train it with --stack-on {outer}")
+    extra = {"stacked": {"outer": str(outer), "inner": str(inner), "outer_key": outer_key,
                          "inner_key": file_key(inner), "code_layer": code_layer(nets[0].spec)}}
     save_model(Path(out), deep.spec, deep.weights, kind="snn", extra=extra, biases=deep.biases)
     return deep

@@ -201,3 +201,51 @@ def test_resuming_b_checks_it_was_trained_on_the_same_a(tmp_path, trained, capsy
     shutil.copy(trained["A"], a)                       # the same A again: resumes
     assert main(args + ["--resume"]) == 0
     assert json.loads((tmp_path / "B" / "metrics.json").read_text())["stack_on_key"] == file_key(a)
+
+
+def test_an_output_that_is_an_input_is_refused_and_nothing_is_overwritten(tmp_path, capsys, trained):
+    import shutil
+
+    a = tmp_path / "A" / "model.safetensors"
+    a.parent.mkdir()
+    shutil.copy(trained["A"], a)
+    before = a.read_bytes()
+    err = fails(capsys, ["stack", str(a), str(trained["B"]), "--out", str(a)])
+    assert "is the input" in err and a.read_bytes() == before
+    err = fails(capsys, ["train", "autoencoder", *TINY, "--stack-on", str(a), "--hidden", "12", "--out", str(a.parent)])
+    assert "holds the --stack-on model" in err and a.read_bytes() == before
+
+
+def test_stack_refuses_an_inner_model_trained_on_another_outer_model(tmp_path, capsys, trained):
+    import shutil
+
+    other = tmp_path / "other.safetensors"        # the same architecture, other weights
+    spec, weights, _ = load_model(trained["A"])
+    save_model(other, spec, [w.flip(0) for w in weights])
+    err = fails(capsys, ["stack", str(other), str(trained["B"]), "--out", str(tmp_path / "deep.safetensors")])
+    assert "was trained on the spikes of another model" in err and not (tmp_path / "deep.safetensors").exists()
+    spec_b, weights_b, _ = load_model(trained["B"])
+    save_model(tmp_path / "b.safetensors", spec_b, weights_b)    # a B that says nothing of its A
+    err = fails(capsys, ["stack", str(trained["A"]), str(tmp_path / "b.safetensors"), "--out",
+                         str(tmp_path / "deep.safetensors")])
+    assert "records no outer model's file key" in err
+    shutil.copy(trained["A"], tmp_path / "A-copy.safetensors")   # the same bytes elsewhere: the same model
+    assert main(["stack", str(tmp_path / "A-copy.safetensors"), str(trained["B"]), "--out",
+                 str(tmp_path / "deep.safetensors")]) == 0
+
+
+def test_an_inner_model_stacks_on_an_outer_model_with_biases(tmp_path, capsys, trained):
+    spec, weights, _ = load_model(trained["A"])
+    spec = spec.with_(bias=True)
+    g = make_generator(5)
+    biases = [0.05 * torch.rand(w.shape[0], generator=g) for w in weights]
+    a = tmp_path / "A_bias.safetensors"
+    save_model(a, spec, weights, biases=biases)
+    b = tmp_path / "B"
+    assert main(["train", "autoencoder", *TINY, "--stack-on", str(a), "--hidden", "12", "--out", str(b)]) == 0
+    deep = tmp_path / "deep.safetensors"
+    assert main(["stack", str(a), str(b / "model.safetensors"), "--out", str(deep)]) == 0
+    net = Network.from_file(deep)
+    assert net.spec.bias and torch.equal(net.biases[0], biases[0]) and torch.equal(net.biases[-1], biases[-1])
+    assert not net.biases[1].any() and not net.biases[2].any()          # B's layers: zero biases
+    assert main(["compare", "--model", str(deep), "--dataset", SAMPLE, "--n", "3", "--target", "numpy"]) == 0

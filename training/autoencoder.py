@@ -383,6 +383,9 @@ def train_autoencoder(cfg: TrainConfig, out_dir: str | os.PathLike | None = None
         if resume or cfg.checkpoint_every:
             raise ValueError("checkpoints and --resume need an output directory")
         return _train(cfg, None, data_dir, None, progress, on_batch, images)
+    if cfg.stack_on is not None and Path(out_dir).resolve() == Path(cfg.stack_on).resolve().parent:
+        raise ValueError(f"output folder {out_dir}: holds the --stack-on model {cfg.stack_on}, which this run's "
+                         f"{MODEL_FILE} and {METRICS_FILE} would replace; choose another --out")
     with output_folder(out_dir, OUTPUT_FILES, what="output folder") as out:
         path = out / CHECKPOINT_FILE
         saved = None
@@ -632,6 +635,7 @@ def write_outputs(out_dir: str | os.PathLike, result: TrainResult, kind: str) ->
     extra = {"trainer": config["trainer"]}
     if config.get("stack_on"):
         extra["stacked_on"] = config["stack_on"]
+        extra["stacked_on_key"] = result.metrics["stack_on_key"]   # checked by spikesynth stack
     with unfinished(out, f"spikesynth train, writing {MODEL_FILE} and {METRICS_FILE}"):
         save_model(out / MODEL_FILE, result.spec, result.weights, kind=kind, extra=extra)
         write_text_atomic(out / METRICS_FILE, json.dumps({**result.metrics, "history": result.history}, indent=1))
