@@ -141,6 +141,25 @@ def _given_spikes(x: torch.Tensor, spec: NetworkSpec) -> torch.Tensor:
     return x.reshape(len(x), steps, n_in).transpose(0, 1).to(torch.uint8).contiguous()
 
 
+def check_values_fit(values, spec: NetworkSpec, what: str = "values") -> None:
+    """ValueError (starting with ``what``) unless the spec's encoder takes every item of ``values``
+    ``[n, ...]``: their size fits the input layer and every value lies in the encoder's domain
+    (e.g. ``receptive_fields``' ``min_values``/``max_values``). Checked on the per-feature
+    minimum and maximum over the items (two items encoded), so before any long work and at the
+    memory of two items. Nothing to check for a ``spikes`` spec."""
+    if spec.encoder.name == SPIKES:
+        return
+    x = _as_items(values)
+    flat = x.reshape(len(x), -1)
+    if not flat.is_floating_point():
+        flat = flat.to(torch.float32)
+    extremes = torch.stack([flat.amin(0), flat.amax(0)])
+    try:
+        encode(extremes, spec, seed=0)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
 def target_encoder(spec: NetworkSpec):
     """The encoder of the target of an autoencoder whose input layer is not one unit per value:
     ``regular`` at ``spec.steps`` and ``spec.dt`` with ``max_rate = 1 / dt`` (a spike at every

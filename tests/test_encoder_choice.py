@@ -200,3 +200,35 @@ def test_bad_encoder_settings_fail_before_training(tmp_path, capsys, no_training
                          str(tmp_path / "out"), *args])
     assert re.search(match, err), err
     assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize("bright", ["train", "test"])
+def test_values_outside_the_encoders_domain_fail_before_training_naming_the_data(tmp_path, capsys, no_training,
+                                                                                 bright):
+    # receptive_fields with max_values=0.5: one pixel above it, late in the training split or in
+    # the test split only, must be refused before the first batch (not at that batch, not after)
+    rng = np.random.default_rng(0)
+    split = {name: (rng.random((60, 8, 8)) * 0.5).astype(np.float32) for name in ("train", "test")}
+    split[bright][-1, 3, 3] = 1.0
+    data = tmp_path / "dim.npz"
+    np.savez(data, train_images=split["train"], test_images=split["test"])
+    err = fails(capsys, ["train", "autoencoder", "--dataset", str(data), "--steps", "5", "--hidden", "4",
+                         "--encoder", "receptive_fields", "--encoder-param", "max_values=0.5",
+                         "--out", str(tmp_path / "out")])
+    assert f"the {'training' if bright == 'train' else 'test'} images of {data} do not fit --encoder " \
+           f"receptive_fields" in err and "min_values, max_values" in err, err
+    assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+def test_evaluate_and_simulate_refuse_images_outside_the_encoders_domain_before_the_run(tmp_path, capsys):
+    from models.io import save_model
+    from models.spec import EncoderSpec, NetworkSpec
+    from models.torch_snn import init_weights
+
+    spec = NetworkSpec(sizes=(784 * 3, 8, 784), steps=5,
+                       encoder=EncoderSpec("receptive_fields", {"n_bins": 3, "max_values": 0.5}))
+    save_model(tmp_path / "m.safetensors", spec, init_weights(spec))
+    for command in (["evaluate", "--limit", "20"], ["simulate", "--n", "20", "--backend", "mirror"],
+                    ["compare", "--n", "5", "--target", "numpy"]):
+        err = fails(capsys, [*command, "--model", str(tmp_path / "m.safetensors"), "--dataset", SAMPLE])
+        assert "do not fit the model" in err and "min_values, max_values" in err, (command, err)

@@ -40,7 +40,7 @@ import torch
 import encoders
 from encoders.rate import check_seed, make_generator
 from models.backends import Network
-from models.encode import encode, input_units, target_kind, target_spikes
+from models.encode import check_values_fit, encode, input_units, target_kind, target_spikes
 from models.io import save_model
 from models.files import file_key, output_folder, unfinished, write_text_atomic
 from models.spec import EncoderSpec, NetworkSpec, NeuronSpec, Params
@@ -451,6 +451,13 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
     if source is not None:
         _check_source_input(source, n_values, cfg)
     spec = cfg.spec(n_values, source)
+    if not cfg.is_ann:   # every value in the encoder's domain, before any training (not at a late batch)
+        encoding = source.spec if source is not None else spec
+        how = (f"the encoder of --stack-on {cfg.stack_on}" if source is not None else
+               f"--encoder {encoding.encoder.name} with {dict(encoding.encoder.params)} (--encoder-param)")
+        for split, values in (("training", images), ("test", test)):
+            if values is not None:
+                check_values_fit(values, encoding, f"the {split} images of {cfg.dataset} do not fit {how}")
     # what the output is trained to give: its input spikes, or the values' rate code
     target = None if cfg.is_ann else target_kind(spec, n_values)
     pixel = spec.sizes[-1] == n_values  # the output has one neuron per value: a pixel MSE

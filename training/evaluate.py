@@ -19,7 +19,7 @@ import torch
 
 from models.ann import relu_mlp
 from models.backends import Network, Run, check_backend, layer_counts, run
-from models.encode import SPIKES, encode, target_counts
+from models.encode import SPIKES, check_values_fit, encode, target_counts
 from models.events import energy_report, synaptic_ops
 from models.spec import NetworkSpec
 
@@ -96,6 +96,7 @@ def evaluate(net: Network, images, kind: str = "snn", backend: str = "mirror", t
                                  for a in range(0, len(x), ANN_BATCH)])
         return {"n": len(x), "pixel_mse": _mse(x, outputs), "spike_mse": None}, outputs
     check_backend(backend, target)
+    check_values_fit(x, net.spec, "the images do not fit the model's encoder")
     if distributed:
         spikes = encode(x, net.spec, seed=seed)   # here, once: the spikes layer_counts gives one Brian2 run
         inputs = spikes.sum(0, dtype=torch.int64).numpy()
@@ -123,13 +124,14 @@ def evaluate_model(spec: NetworkSpec, weights: list[torch.Tensor], images, kind:
 
 
 def load_split(dataset: str, split: str = "test", data_dir: str | os.PathLike | None = None,
-               limit: int | None = None) -> torch.Tensor:
+               limit: int | None = None, limit_name: str = "limit") -> torch.Tensor:
     """The first ``limit`` images (all if None) of a dataset split (a name or your own images, see
-    ``training.data.load_images``) as float32 in [0, 1], ``[n, H, W]`` or ``[n, D]``."""
+    ``training.data.load_images``) as float32 in [0, 1], ``[n, H, W]`` or ``[n, D]``; a bad limit
+    is a ValueError naming ``limit_name`` (e.g. the option ``--n``)."""
     images, _ = load_images(dataset, split, data_dir, as_float=True)
     if limit is not None:
         if not (isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= len(images)):
-            raise ValueError(f"limit must be an integer in [1, {len(images)}] (the {dataset} {split} split), "
+            raise ValueError(f"{limit_name} must be an integer in [1, {len(images)}] (the {dataset} {split} split), "
                              f"got {limit!r}")
         images = images[:limit]
     return torch.from_numpy(np.ascontiguousarray(images))
@@ -152,6 +154,8 @@ def evaluate_file(model: str | os.PathLike, dataset: str = "mnist", split: str =
                          f"with --stack-on): evaluate the stacked model (spikesynth stack OUTER {model} --out FILE)")
     net = Network(spec, weights, meta["biases"]).with_bits(weight_bits)
     images = load_split(dataset, split, data_dir, limit)
+    if meta["kind"] == "snn":
+        check_values_fit(images, spec, f"the {split} images of {dataset} do not fit the model {model}")
     report, outputs = evaluate(net, images, meta["kind"], backend, target, seed, device, progress)
     return report, meta["kind"], images, outputs
 

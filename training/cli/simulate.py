@@ -49,7 +49,11 @@ def _load(args):
     net = Network.from_file(args.model, kind="snn", weight_bits=args.weight_bits)
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
-    return net, load_split(args.dataset, args.split, args.data_dir, args.n)
+    from models.encode import check_values_fit
+
+    images = load_split(args.dataset, args.split, args.data_dir, args.n, limit_name="--n")
+    check_values_fit(images, net.spec, f"the {args.split} images of {args.dataset} do not fit the model {args.model}")
+    return net, images
 
 
 def configure_simulate(parser) -> None:
