@@ -9,6 +9,7 @@ import pytest
 
 import encoders
 from training.cli import main
+from tests.helpers_cli import SAMPLE, fails
 
 DATA = os.environ.get("SPIKESYNTH_DATA")
 needs_mnist = pytest.mark.skipif(not DATA or not (Path(DATA) / "mnist").is_dir(),
@@ -85,3 +86,14 @@ def test_no_module_but_the_entry_runs_as_a_script():
     scripts = [p.relative_to(root).as_posix() for package in ("training", "models", "encoders", "figures")
                for p in (root / package).rglob("*.py") if 'if __name__ == "__main__"' in p.read_text()]
     assert scripts == []
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--param", "max_rate=300", "--max-rate", "200"], "give --max-rate or --param max_rate, not both"),
+    (["--param", "max_rate=100", "--param", "max_rate=200"], r"--param: parameter\(s\) \['max_rate'\] given more"),
+])
+def test_contradictory_encoder_parameters_are_refused(args, match, capsys):
+    import re
+
+    err = fails(capsys, ["encode", "--encoder", "poisson", "--dataset", SAMPLE, *args])
+    assert re.search(match, err), err

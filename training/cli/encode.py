@@ -44,11 +44,16 @@ def _spec(args, n_values: int):
     if not cls.static:
         raise ValueError(f"--encoder {args.encoder} encodes signals [T, ...], not images; use the Python API "
                          f"(encoders.get({args.encoder!r}).encode(signal))")
-    params = dict(args.param)
+    from training.autoencoder import check_encoder_params
+
+    params = dict(check_encoder_params(args.param, "--param"))   # a key given twice is an error
     for name, option in (("steps", "--steps"), ("seed", "--seed")):
         if name in params:
             raise ValueError(f"--param {name}: give it as {option}")
     if args.max_rate is not None:
+        if "max_rate" in params:
+            raise ValueError(f"give --max-rate or --param max_rate, not both (got {args.max_rate} and "
+                             f"{params['max_rate']})")
         params["max_rate"] = args.max_rate
     defaults = {f.name: f.default for f in dataclasses.fields(cls)}
     steps = args.steps if args.steps is not None else defaults.get("steps", 15)
