@@ -146,3 +146,12 @@ def test_the_readers_take_your_images_and_refuse_broken_ones(tmp_path, capsys, c
     assert "25 values per item into 25 input units, but the spec's input layer has 16" in fails(
         capsys, argv + ["--dataset", wrong, *([] if command[0] == "evaluate" else ["--n", "2"])])
     assert "dataset must be one of" in fails(capsys, argv + ["--dataset", "mnistt"])
+
+
+def test_images_too_large_or_empty_for_a_network_name_the_dataset(tmp_path, capsys):
+    for name, shape in (("empty", (5, 0)), ("huge", (2, 1001, 1000))):
+        data = tmp_path / f"{name}.npz"
+        np.savez(data, train_images=np.zeros(shape, np.uint8), test_images=np.zeros(shape, np.uint8))
+        err = fails(capsys, ["train", "autoencoder", "--dataset", str(data), "--hidden", "4", "--steps", "5",
+                             "--out", str(tmp_path / name)])
+        assert f"{data} (images of {int(np.prod(shape[1:]))} values): every layer size" in err, err

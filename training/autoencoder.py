@@ -450,7 +450,10 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
     n_values = images.shape[1]
     if source is not None:
         _check_source_input(source, n_values, cfg)
-    spec = cfg.spec(n_values, source)
+    try:
+        spec = cfg.spec(n_values, source)
+    except ValueError as exc:   # e.g. a layer size out of range: say which data gave it
+        raise ValueError(f"{cfg.dataset} (images of {n_values} values): {exc}") from None
     if not cfg.is_ann:   # every value in the encoder's domain, before any training (not at a late batch)
         encoding = source.spec if source is not None else spec
         how = (f"the encoder of --stack-on {cfg.stack_on}" if source is not None else
