@@ -12,6 +12,7 @@ from training.autoencoder import CHECKPOINT_FILE, TrainConfig, train_autoencoder
 from training.cli import main
 from training.data import load_images
 from training.evaluate import evaluate_model
+from tests.helpers_cli import SAMPLE, fails
 
 DATA = os.environ.get("SPIKESYNTH_DATA")
 pytestmark = pytest.mark.skipif(not (DATA and os.path.isdir(os.path.join(DATA, "mnist"))),
@@ -239,3 +240,17 @@ def test_images_per_second_counts_the_images_of_every_epoch_not_full_batches():
     metrics = train_autoencoder(cfg, progress=False).metrics   # 2 x (20 + 10) images, 4 batches
     assert metrics["batches"] == 4
     assert metrics["images_per_second"] * metrics["train_seconds"] == pytest.approx(60)
+
+
+def test_a_network_too_large_for_the_memory_is_refused_before_training(capsys, no_training, tmp_path, monkeypatch):
+    # 784 x 999,999 weights per layer: the system would kill the run mid-way, without a message
+    import training.settings as settings
+    from training.settings import check_memory
+
+    with pytest.raises(ValueError, match=r"the net: 1,000 weights need at least 0.0 GiB .* 0.0 GiB of memory"):
+        check_memory(1000, 4, "the net", available=10_000)
+    check_memory(1000, 4, "the net", available=16_000)   # 4 copies of 4,000 bytes fit
+    monkeypatch.setattr(settings, "available_memory", lambda: 16 * 2**30)   # a 16 GiB machine, whatever this one has
+    err = fails(capsys, ["train", "autoencoder", "--dataset", SAMPLE, "--hidden", "999999", "--steps", "5",
+                         "--out", str(tmp_path / "out")])
+    assert "weights need at least" in err and "use smaller layers" in err

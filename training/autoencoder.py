@@ -59,8 +59,8 @@ from .evaluate import check_images, evaluate, evaluate_model
 from .loop import batches
 from .metrics import per_image_mse
 from .online import OnlineConfig, online_batch
-from .settings import (check, check_bool, check_choice, check_device, check_int, check_optional_int, checked,
-                       positive_int)
+from .settings import (check, check_bool, check_choice, check_device, check_int, check_memory, check_optional_int,
+                       checked, positive_int)
 
 EVAL_SEED = 0  # seed of the input spikes of the test evaluation after training
 # bumped when a checkpoint of an earlier version would not resume to the same weights
@@ -454,6 +454,9 @@ def _train(cfg: TrainConfig, out: Path | None, data_dir, saved, progress: bool, 
         spec = cfg.spec(n_values, source)
     except ValueError as exc:   # e.g. a layer size out of range: say which data gave it
         raise ValueError(f"{cfg.dataset} (images of {n_values} values): {exc}") from None
+    if str(cfg.device) == "cpu":   # a GPU's memory is its own (and torch says so when it runs out)
+        check_memory(sum(a * b for a, b in spec.weight_shapes()), 8 if cfg.float64 else 4,
+                     f"the network {list(spec.sizes)}")
     if not cfg.is_ann:   # every value in the encoder's domain, before any training (not at a late batch)
         encoding = source.spec if source is not None else spec
         how = (f"the encoder of --stack-on {cfg.stack_on}" if source is not None else

@@ -16,7 +16,8 @@ from encoders.checks import check, check_bool, check_choice, check_int, check_nu
 from models.spec import NeuronSpec
 from models.torch_snn import check_spikes
 
-__all__ = ["TrainSettings", "BatchStats", "check_paper_neuron", "check_weights_chain", "check_batch", "check_device", "checked",
+__all__ = ["TrainSettings", "BatchStats", "check_paper_neuron", "check_weights_chain", "check_batch", "check_device",
+           "check_memory", "checked",
            "positive_int", "check", "check_bool", "check_choice", "check_int", "check_number", "check_optional_int"]
 
 
@@ -31,6 +32,36 @@ def checked(obj, **checks: Callable) -> None:
 def positive_int(value, name: str) -> int:
     """``check_int(value, name, 1)``: for ``checked``."""
     return check_int(value, name, 1)
+
+
+#: Copies of the weights a trainer holds at least: the weights, a gradient or trace of their
+#: size, and Adam's two moments.
+WEIGHT_COPIES = 4
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_memory(n_weights: int, bytes_per_value: int, what: str, available: int | None = None) -> None:
+    """ValueError before any training when ``WEIGHT_COPIES`` copies of ``n_weights`` values of
+    ``bytes_per_value`` bytes (a lower bound of what a trainer holds) exceed the available memory
+    (``available``; default ``available_memory()``, no check where it is unknown): the process would
+    otherwise be killed by the system mid-run, without a message. ``what`` names the network."""
+    available = available_memory() if available is None else available
+    need = WEIGHT_COPIES * n_weights * bytes_per_value
+    if available is not None and need > available:
+        raise ValueError(f"{what}: {n_weights:,} weights need at least {need / 2**30:.1f} GiB to train "
+                         f"({WEIGHT_COPIES} copies of {bytes_per_value} bytes each), but {available / 2**30:.1f} GiB "
+                         f"of memory are available: use smaller layers")
 
 
 def check_device(device) -> str:
