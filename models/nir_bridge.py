@@ -61,6 +61,9 @@ METADATA_KEYS = {
     "reset": "'zero' (NIR's v_reset = 0) or 'subtract' (V - v_th; NIR cannot say it)",
     "reset_timing": "'same' (the step of the spike) or 'next' (after the next step's leak)",
 }
+#: The suffixes (without the dot) of the files ``export_nir`` and ``import_nir`` write.
+NIR_FORMATS = ("nir",)
+MODEL_FORMATS = ("safetensors",)
 #: Time steps T of an imported spec when the graph does not say (NIR has no T).
 DEFAULT_STEPS = 100
 #: Node types refused, with the reason.
@@ -138,8 +141,8 @@ def to_nir_graph(spec: NetworkSpec, weights: list, biases: list | None = None, d
 def export_nir(path: str | os.PathLike, spec: NetworkSpec, weights: list, biases: list | None = None,
                dt: float | None = None) -> Path:
     """Write ``to_nir_graph(spec, weights, biases, dt)`` to ``path`` with ``nir.write``, atomically
-    (the path is checked before any work). Returns the path."""
-    path = check_output_file(path, "NIR output file")
+    (the path, which must end in ``.nir``, is checked before any work). Returns the path."""
+    path = check_output_file(path, "NIR output file", NIR_FORMATS)
     graph = to_nir_graph(spec, weights, biases, dt)
     with atomic_path(path) as tmp:
         _nir().write(tmp, graph)
@@ -162,9 +165,11 @@ def read_nir(path: str | os.PathLike):
         raise FileNotFoundError(f"NIR file not found: {path}")
     try:
         with h5py.File(path, "r") as f:
-            if "node" not in f:
-                raise ValueError(f"{path}: an HDF5 file but not a NIR graph (it has no 'node' group; "
-                                 f"top level: {sorted(f.keys())[:8]})")
+            if not isinstance(f.get("node"), h5py.Group):
+                what = ("it has no 'node' group" if "node" not in f else
+                        f"its 'node' is an HDF5 {type(f['node']).__name__}, not a group")
+                raise ValueError(f"{path}: an HDF5 file but not a NIR graph ({what}; top level: "
+                                 f"{sorted(f.keys())[:8]})")
             data = hdf2dict(f["node"])
     except OSError as exc:
         raise ValueError(f"{path}: not a readable NIR (HDF5) file ({exc})") from None
@@ -402,6 +407,8 @@ def _param(node, attr: str, n: int, name: str, where: str) -> np.ndarray:
            f"{where}: node {name!r} ({kind}): {attr} has shape {list(a.shape)}; the layer has {n} neurons, so it "
            f"must be a scalar, [1] or [{n}]")
     _check(not np.isnan(a).any(), f"{where}: node {name!r} ({kind}): {attr} contains NaN")
+    _check(bool(np.isfinite(a).all()), f"{where}: node {name!r} ({kind}): {attr} is infinite, got "
+                                       f"{np.unique(a[~np.isfinite(a)])[:2].tolist()} (it must be finite)")
     return np.broadcast_to(a.reshape(-1), (n,)).copy()
 
 
@@ -426,6 +433,24 @@ def _metadata_spec(graph, where: str) -> NetworkSpec | None:
         return NetworkSpec.from_json(str(meta["spikesynth_spec"]))
     except ValueError as exc:
         raise ValueError(f"{where}: the graph's spikesynth_spec metadata is not a valid spec: {exc}") from None
+
+
+def _meta_number(meta: dict, key: str, where: str, default: float, lo: float = -math.inf, hi: float = math.inf,
+                 lo_open: bool = False, hi_open: bool = False) -> float:
+    """The number ``key`` of the graph's metadata (``default`` when absent), checked with
+    ``check_number``; ValueError naming the file and the key for anything else (a string, an
+    array, NaN, out of range)."""
+    if key not in meta:
+        return default
+    value = meta[key]
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        return check_number(value, f"metadata {key!r}", lo, hi, lo_open, hi_open)
+    except ValueError as exc:
+        raise ValueError(f"{where}: the graph's {exc}") from None
 
 
 def _pow2_factor(ref: float, v: float) -> float | None:
@@ -457,6 +482,10 @@ def from_nir(graph, convention: str, dt: float | None = None, reset: str | None 
     where = source or "NIR graph"
     meta_spec = _metadata_spec(graph, where) if convention == "spikesynth" else None
     meta = getattr(graph, "metadata", None) or {}
+    meta_dt = meta_alpha = None
+    if meta_spec is not None:       # the step tau was written for, and the exact alpha: numbers, checked
+        meta_dt = _meta_number(meta, "dt", where, meta_spec.dt, 0.0, lo_open=True)
+        meta_alpha = _meta_number(meta, "alpha", where, meta_spec.neuron.alpha, 0.0, 1.0, hi_open=True)
     if dt is not None:
         dt = check_number(dt, "dt (s)", 0.0, lo_open=True)
     elif meta_spec is not None:
@@ -532,7 +561,8 @@ def from_nir(graph, convention: str, dt: float | None = None, reset: str | None 
             _check(len(taus) == 1, f"{tag}: its neurons have {len(taus)} different time constants tau "
                                    f"({taus[:4].tolist()}...); a spikesynth network has one neuron (one decay) "
                                    f"for all its layers")
-            alpha, scale = _decay_and_scale(conv, taus[:1], r, dt, meta, meta_spec, tag, notes)
+            alpha, scale = _decay_and_scale(conv, taus[:1], r, dt, meta_dt, meta_alpha, meta_spec, tag,
+                                            notes)
             alphas.append(alpha)
             scales.append(scale)
         thresholds.append(v_th.astype(np.float64))
@@ -592,13 +622,17 @@ def from_nir(graph, convention: str, dt: float | None = None, reset: str | None 
     folded = any(s is not None for s in scales) or any(f is not None for f in folds)
     dtype = np.float64 if folded else np.result_type(*weights, *[b for b in biases if b is not None and has_bias])
     out_w, out_b = [], []
-    for w, b, scale, f in zip(weights, biases, scales, folds):
+    for (wname, _, nname, nnode), w, b, scale, f in zip(pairs, weights, biases, scales, folds):
         w = w.astype(dtype)
         b = np.zeros(w.shape[0], dtype) if b is None else b.astype(dtype)
-        if scale is not None:
-            w, b = w * scale[:, None], b * scale
-        if f is not None:
-            w, b = w * f[:, None], b * f
+        with np.errstate(over="ignore", invalid="ignore"):
+            if scale is not None:
+                w, b = w * scale[:, None], b * scale
+            if f is not None:
+                w, b = w * f[:, None], b * f
+        _check(bool(np.isfinite(w).all() and np.isfinite(b).all()),
+               f"{where}: node {nname!r} ({type(nnode).__name__}): its input scale or threshold fold overflows the "
+               f"weights of node {wname!r} (a product beyond float64's range)")
         out_w.append(torch.from_numpy(np.ascontiguousarray(w)))
         out_b.append(torch.from_numpy(np.ascontiguousarray(b)))
     if any(s is not None for s in scales):
@@ -620,10 +654,11 @@ def from_nir(graph, convention: str, dt: float | None = None, reset: str | None 
                     nodes=[(p[0], p[2]) for p in pairs], convention=convention)
 
 
-def _decay_and_scale(conv: Convention, tau: np.ndarray, r: np.ndarray, dt: float, meta: dict,
-                     meta_spec: NetworkSpec | None, tag: str, notes: list):
+def _decay_and_scale(conv: Convention, tau: np.ndarray, r: np.ndarray, dt: float, meta_dt: float | None,
+                     meta_alpha: float | None, meta_spec: NetworkSpec | None, tag: str, notes: list):
     """The per-step leak alpha (float64) of a LIF node with time constant ``tau`` (1 element, the
-    file's dtype) and its per-neuron input scale (None where exactly 1), under ``conv``."""
+    file's dtype) and its per-neuron input scale (None where exactly 1), under ``conv``; meta_dt,
+    meta_alpha: the spikesynth metadata's checked step and alpha (with ``meta_spec``)."""
     dtype = _float_dtype(tau)
     t = tau.astype(dtype)[0]
     r = r.astype(_float_dtype(r))
@@ -650,7 +685,7 @@ def _decay_and_scale(conv: Convention, tau: np.ndarray, r: np.ndarray, dt: float
         return alpha, scale
     # spikesynth: the metadata's exact alpha when tau is what the export wrote for it
     decay_form = meta_spec.neuron.decay_form if meta_spec is not None else "linear"
-    tau_dt = float(meta.get("dt", dt)) if meta_spec is not None else dt
+    tau_dt = meta_dt if meta_spec is not None else dt
 
     def forward(a: np.ndarray) -> np.ndarray:
         try:
@@ -660,7 +695,6 @@ def _decay_and_scale(conv: Convention, tau: np.ndarray, r: np.ndarray, dt: float
 
     alpha = None
     if meta_spec is not None:
-        meta_alpha = float(meta.get("alpha", meta_spec.neuron.alpha))
         if 0.0 < meta_alpha < 1.0 and forward(np.array([meta_alpha]))[0] == float(t):
             alpha = meta_alpha
         else:
@@ -689,9 +723,10 @@ def _note_recovery(n: int, what: str, value: float, notes: list, formula: str) -
 def import_nir(path: str | os.PathLike, out: str | os.PathLike, convention: str, dt: float | None = None,
                reset: str | None = None, reset_timing: str | None = None, steps: int | None = None) -> Imported:
     """Read the NIR file ``path`` under ``convention`` (``from_nir``) and write the model file
-    ``out`` (``models.io.save_model``, atomic; the output path is checked first, and nothing is
-    written when the graph is refused). Returns the ``Imported``."""
-    out = check_output_file(out, "model output file")
+    ``out`` (``models.io.save_model``, atomic; the output path, which must end in
+    ``.safetensors``, is checked first, and nothing is written when the graph is refused).
+    Returns the ``Imported``."""
+    out = check_output_file(out, "model output file", MODEL_FORMATS)
     imported = from_nir(path, convention, dt=dt, reset=reset, reset_timing=reset_timing, steps=steps,
                         source=str(path))
     save_model(out, imported.spec, imported.weights, kind="snn", extra=imported.extra(Path(path).name),

@@ -299,6 +299,66 @@ def test_refuses_bad_parameters(tmp_path):
     _refused(tmp_path, _graph(nodes), r"node 'lif1' \(LIF\): tau = 0.001 at dt = 0.001 s gives a per-step leak alpha = 1.0, outside")
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_refuses_infinite_neuron_parameters_naming_the_node(tmp_path):
+    # checked per node before anything is derived: no RuntimeWarning, no message about a later symptom
+    for attr in ("r", "tau", "v_threshold", "v_leak", "v_reset"):
+        nodes = _chain()
+        value = getattr(nodes["lif1"], attr).copy()
+        value[0] = np.inf
+        setattr(nodes["lif1"], attr, value)
+        _refused(tmp_path, _graph(nodes), rf"node 'lif1' \(LIF\): {attr} is infinite")
+    nodes = _chain()
+    nodes["lif1"] = nir.IF(r=np.full(3, -np.inf), v_threshold=np.ones(3), v_reset=np.zeros(3))
+    _refused(tmp_path, _graph(nodes), r"node 'lif1' \(IF\): r is infinite")
+    for convention in ("snntorch", "norse"):
+        nodes = _chain()
+        nodes["lif2"].tau = np.full(2, np.inf)
+        _refused(tmp_path, _graph(nodes), r"node 'lif2' \(LIF\): tau is infinite", convention=convention)
+    # a finite input scale whose fold into the weights overflows float64
+    nodes = _chain()
+    nodes["fc1"].weight = nodes["fc1"].weight * 1e10
+    nodes["lif1"].r = np.full(3, 1e300)
+    _refused(tmp_path, _graph(nodes), r"node 'lif1' \(LIF\): its input scale or threshold fold overflows the "
+                                      r"weights of node 'fc1'")
+
+
+def _with_metadata(tmp_path, **changes):
+    """A graph spikesynth exported, its metadata changed (None: the key removed)."""
+    spec = SPECS["paper"]
+    graph = to_nir_graph(spec, model(spec)[0])
+    for key, value in changes.items():
+        if value is None:
+            del graph.metadata[key]
+        else:
+            graph.metadata[key] = value
+    return _write(tmp_path / "meta.nir", graph, compression=None)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("key, value", [
+    ("dt", 0.0), ("dt", -1.0), ("dt", np.nan), ("dt", np.inf), ("dt", "abc"), ("dt", np.array([1e-3, 2e-3])),
+    ("alpha", "abc"), ("alpha", np.array([0.1, 0.2])), ("alpha", np.nan), ("alpha", 1.5), ("alpha", -0.1),
+], ids=lambda v: repr(v)[:20])
+def test_refuses_bad_metadata_numbers_naming_the_key(tmp_path, capsys, key, value):
+    # a metadata dt of 0 gave alpha 0 and all weights 0 with exit 0; arrays were a TypeError traceback
+    path = _with_metadata(tmp_path, **{key: value})
+    _refused(tmp_path, path, rf"the graph's metadata '{key}' must be a finite number")
+    out = tmp_path / "m.safetensors"
+    capsys.readouterr()
+    assert main(["nir", "import", str(path), "--convention", "spikesynth", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and f"metadata '{key}'" in err and not out.exists()
+
+
+def test_metadata_numbers_as_written_and_absent_are_read(tmp_path):
+    spec = SPECS["paper"]
+    imported = from_nir(_with_metadata(tmp_path, dt=np.float64(spec.dt), alpha=np.array(0.1)), "spikesynth")
+    assert imported.spec == spec and imported.exact and not imported.notes
+    imported = from_nir(_with_metadata(tmp_path, dt=None, alpha=None), "spikesynth")   # the spec's
+    assert imported.spec == spec and imported.exact
+
+
 def test_refuses_files_that_are_not_nir(tmp_path):
     junk = tmp_path / "junk.nir"
     junk.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 100)
@@ -307,6 +367,10 @@ def test_refuses_files_that_are_not_nir(tmp_path):
     with h5py.File(other, "w") as f:
         f.create_dataset("spikes", data=np.zeros(3))
     _refused(tmp_path, other, "not a NIR graph")
+    dataset = tmp_path / "node_ds.nir"          # 'node' a dataset, not a group: was an AttributeError
+    with h5py.File(dataset, "w") as f:
+        f["node"] = 1
+    _refused(tmp_path, dataset, r"not a NIR graph \(its 'node' is an HDF5 Dataset, not a group")
     with pytest.raises(FileNotFoundError):
         read_nir(tmp_path / "missing.nir")
     assert main(["nir", "import", str(tmp_path / "missing.nir"), "--convention", "norse", "--dt", "1e-3",
@@ -349,6 +413,27 @@ def test_cli_export_import_and_run(tmp_path, capsys):
     (tmp_path / "dir.nir").mkdir()
     assert main(["nir", "export", "--model", str(m), "--out", str(tmp_path / "dir.nir")]) == 1
     assert main(["nir"]) == 2
+
+
+def test_output_suffixes_are_required(tmp_path, capsys):
+    # nir import wrote safetensors into any name (x.txt); export writes .nir files only
+    spec = SPECS["paper"]
+    m = save_model(tmp_path / "m.safetensors", spec, model(spec)[0])
+    net = export_nir(tmp_path / "net.nir", spec, model(spec)[0])
+    capsys.readouterr()
+    for out in ("x.txt", "x", "x.safetensors.tmp"):
+        assert main(["nir", "import", str(net), "--convention", "spikesynth", "--out", str(tmp_path / out)]) == 1
+        err = capsys.readouterr().err
+        assert "--out" in err and ".safetensors" in err and not (tmp_path / out).exists()
+        with pytest.raises(ValueError, match=r"must end in \.safetensors"):
+            import_nir(net, tmp_path / out, "spikesynth")
+    for out in ("x.h5", "x.safetensors"):
+        assert main(["nir", "export", "--model", str(m), "--out", str(tmp_path / out)]) == 1
+        err = capsys.readouterr().err
+        assert "--out" in err and ".nir" in err and not (tmp_path / out).exists()
+        with pytest.raises(ValueError, match=r"must end in \.nir"):
+            export_nir(tmp_path / out, spec, model(spec)[0])
+    assert main(["nir", "export", "--model", str(m), "--out", str(tmp_path / "UPPER.NIR")]) == 0
 
 
 def test_imported_model_runs_in_brian2_like_the_mirror(tmp_path):

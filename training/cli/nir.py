@@ -18,7 +18,7 @@ def configure_nir(parser: argparse.ArgumentParser) -> None:
                        description="Write a model file as a NIR graph; the conventions NIR cannot express go "
                                    "into the graph's metadata (docs/nir.md).")
     e.add_argument("--model", required=True, help="model file (safetensors written by spikesynth)")
-    e.add_argument("--out", required=True, help="the NIR file to write (HDF5, e.g. net.nir)")
+    e.add_argument("--out", required=True, help="the NIR file to write (HDF5, its name ending in .nir)")
     e.add_argument("--dt", type=float, default=None,
                    help="time step (s) for which tau and r are written (default: the model's dt); snntorch's "
                         "import_from_nir reads graphs at 1e-4 s, norse's from_nir at its dt (default 1e-3 s)")
@@ -62,9 +62,9 @@ def run_nir(args) -> int:
 def _export(args) -> int:
     from models.files import check_output_file
     from models.io import load_model
-    from models.nir_bridge import export_nir
+    from models.nir_bridge import NIR_FORMATS, export_nir
 
-    check_output_file(args.out, "--out")
+    check_output_file(args.out, "--out", NIR_FORMATS)
     spec, weights, meta = load_model(args.model, kind="snn")
     path = export_nir(args.out, spec, weights, meta["biases"], dt=args.dt)
     dt = spec.dt if args.dt is None else args.dt
@@ -76,8 +76,10 @@ def _export(args) -> int:
 
 
 def _import(args) -> int:
-    from models.nir_bridge import describe, import_nir
+    from models.files import check_output_file
+    from models.nir_bridge import MODEL_FORMATS, describe, import_nir
 
+    check_output_file(args.out, "--out", MODEL_FORMATS)
     imported = import_nir(args.file, args.out, args.convention, dt=args.dt, reset=args.reset,
                           reset_timing=args.reset_timing, steps=args.steps)
     if args.json:
