@@ -104,3 +104,33 @@ def test_test_classes_must_be_training_classes(tmp_path):
                      test_labels=np.array([1, 2]))
     with pytest.raises(ValueError, match=r"l.npz: test_labels holds label\(s\) \[2\] that train_labels never has"):
         load_custom(path, "train")
+
+
+def _claim_size(path, width, height):
+    """Rewrite a PNG's IHDR to claim ``width x height`` pixels (CRC fixed): a tiny decompression bomb."""
+    import struct
+    import zlib
+    data = bytearray(path.read_bytes())
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+
+
+def test_images_claiming_too_many_pixels_are_refused_naming_the_file(tmp_path, monkeypatch):
+    # a 20000x20000 header was a PIL.Image.DecompressionBombError traceback
+    root = tmp_path / "imgs"
+    for split in ("train", "test"):
+        save_png(root / split / "0.png", np.zeros((8, 8), np.uint8))
+    save_png(root / "train" / "1.png", np.zeros((8, 8), np.uint8))
+    _claim_size(root / "train" / "1.png", 20000, 20000)
+    with pytest.raises(ValueError, match=r"1.png: image too large to read: its header claims 400,000,000 pixels"):
+        load_custom(root, "train")
+    # between Pillow's limit and twice it Pillow only warns, then decodes: refused too
+    (root / "train" / "1.png").unlink()
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 40)        # 8x8 = 64 pixels: a warning, not Pillow's error
+    with pytest.raises(ValueError, match=r"0.png: image too large to read: its header claims 64 pixels, more "
+                                         r"than Pillow's limit Image.MAX_IMAGE_PIXELS = 40"):
+        load_custom(root, "train")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 64)
+    assert load_custom(root, "train")[0].shape == (1, 8, 8)

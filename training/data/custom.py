@@ -16,6 +16,8 @@ sorted path order. Every image of both splits must have the same size.
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -99,11 +101,24 @@ def _check_label_sets(path: Path, train: np.ndarray, test: np.ndarray) -> None:
 
 
 def _read_image(path: Path) -> np.ndarray:
-    """One image file as uint8 ``[H, W]`` grey (see the module docstring for the rule)."""
+    """One image file as uint8 ``[H, W]`` grey (see the module docstring for the rule). An image
+    whose header claims more than Pillow's ``Image.MAX_IMAGE_PIXELS`` pixels (a decompression
+    bomb: a tiny file that would decode to gigabytes) is refused before it is decoded."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():     # Pillow only warns up to twice its limit
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        claimed = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(claimed[1]):,} pixels" if claimed else str(exc)
+        raise ValueError(f"{path}: image too large to read: its header claims {size}, more than Pillow's limit "
+                         f"Image.MAX_IMAGE_PIXELS = {Image.MAX_IMAGE_PIXELS:,} (a decompression bomb?)") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable image ({exc})") from None
+    try:
+        with img:
             if img.mode in ("I;16", "I;16B", "I;16L", "I"):
                 arr = np.asarray(img, dtype=np.float64)
                 top = 65535.0 if img.mode.startswith("I;16") else max(float(arr.max()), 1.0)
