@@ -260,3 +260,18 @@ def test_a_model_in_an_incomplete_folder_is_refused_before_it_is_read(tmp_path):
     (tmp_path / INCOMPLETE).write_text("train: interrupted")
     with pytest.raises(ValueError, match="incomplete"):
         load_model(tmp_path / "model.safetensors")
+
+
+def test_the_umask_is_read_without_changing_it(monkeypatch):
+    import os
+
+    import models.files as files
+
+    old = os.umask(0o027)
+    try:
+        calls = []
+        real = os.umask
+        monkeypatch.setattr(files.os, "umask", lambda m: calls.append(m) or real(m))
+        assert files.current_umask() == 0o027 and calls == []     # read from /proc/self/status
+    finally:
+        os.umask(old)
