@@ -450,3 +450,25 @@ def test_imported_model_runs_in_brian2_like_the_mirror(tmp_path):
     rec = run_brian(spec2, weights2, x, target="numpy", biases=meta["biases"], progress=False)
     assert all(torch.equal(rec.dense(i), s) for i, s in enumerate(ref.spikes))
     assert float(ref.spikes[-1].mean()) > 0.02 and math.isfinite(spec2.dt)
+
+
+def test_outputs_that_are_inputs_or_in_a_running_trainings_folder_are_refused(tmp_path, capsys):
+    from filelock import FileLock
+
+    from models.files import LOCK_FILE
+
+    spec = SPECS["paper"]
+    m = save_model(tmp_path / "m.nir", spec, model(spec)[0])       # a model file under a .nir name
+    before = m.read_bytes()
+    capsys.readouterr()
+    assert main(["nir", "export", "--model", str(m), "--out", str(m)]) == 1
+    assert "is the input" in capsys.readouterr().err and m.read_bytes() == before
+    busy = tmp_path / "training"
+    busy.mkdir()
+    net = export_nir(tmp_path / "net.nir", spec, model(spec)[0])
+    with FileLock(busy / LOCK_FILE):          # a training writing there
+        assert main(["nir", "import", str(net), "--convention", "spikesynth", "--out",
+                     str(busy / "model.safetensors")]) == 1
+    assert "another spikesynth run is writing" in capsys.readouterr().err
+    assert not (busy / "model.safetensors").exists()
+    assert main(["nir", "import", str(net), "--convention", "spikesynth", "--out", str(busy / "model.safetensors")]) == 0

@@ -60,11 +60,11 @@ def run_nir(args) -> int:
 
 
 def _export(args) -> int:
-    from models.files import check_output_file
+    from models.files import check_model_output
     from models.io import load_model
     from models.nir_bridge import NIR_FORMATS, export_nir
 
-    check_output_file(args.out, "--out", NIR_FORMATS)
+    check_model_output(args.out, (args.model,), "--out", NIR_FORMATS)
     spec, weights, meta = load_model(args.model, kind="snn")
     path = export_nir(args.out, spec, weights, meta["biases"], dt=args.dt)
     dt = spec.dt if args.dt is None else args.dt
@@ -76,10 +76,10 @@ def _export(args) -> int:
 
 
 def _import(args) -> int:
-    from models.files import check_output_file
+    from models.files import check_model_output
     from models.nir_bridge import MODEL_FORMATS, describe, import_nir
 
-    check_output_file(args.out, "--out", MODEL_FORMATS)
+    check_model_output(args.out, (args.file,), "--out", MODEL_FORMATS)
     imported = import_nir(args.file, args.out, args.convention, dt=args.dt, reset=args.reset,
                           reset_timing=args.reset_timing, steps=args.steps)
     if args.json:
