@@ -146,7 +146,7 @@ def stack_files(outer: str | os.PathLike, inner: str | os.PathLike, out: str | o
     deep = stack(nets[0], nets[1], names=(f"{outer} (outer)", f"{inner} (inner)"))
     outer_key, trained_on = file_key(outer), metas[1].get("extra", {}).get("stacked_on_key")
     if trained_on != outer_key:
-        said = ("records no outer model's file key (not written by train autoencoder --stack-on)"
+        said = ("records no file key of the outer model it was trained on, so it cannot be checked"
                 if trained_on is None else f"was trained on the spikes of another model (file key {trained_on})")
         raise ValueError(f"{inner} (inner) {said}, not on {outer} (outer, file key {outer_key}): its weights fit "
                          f"only the code layer it was trained on; train it with --stack-on {outer}")

@@ -228,7 +228,7 @@ def test_stack_refuses_an_inner_model_trained_on_another_outer_model(tmp_path, c
     save_model(tmp_path / "b.safetensors", spec_b, weights_b)    # a B that says nothing of its A
     err = fails(capsys, ["stack", str(trained["A"]), str(tmp_path / "b.safetensors"), "--out",
                          str(tmp_path / "deep.safetensors")])
-    assert "records no outer model's file key" in err
+    assert "records no file key of the outer model it was trained on" in err
     shutil.copy(trained["A"], tmp_path / "A-copy.safetensors")   # the same bytes elsewhere: the same model
     assert main(["stack", str(tmp_path / "A-copy.safetensors"), str(trained["B"]), "--out",
                  str(tmp_path / "deep.safetensors")]) == 0
