@@ -38,15 +38,21 @@ def run_leaky(lif, currents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(spk), torch.stack(mems)
 
 
+def snntorch_pair(reset: str, beta: float, delay: bool):
+    """snntorch's float64 ``Leaky`` (threshold 1) and the spec's neuron that claims its rule."""
+    snn = pytest.importorskip("snntorch")
+    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
+                    reset_mechanism=reset, reset_delay=delay)
+    neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset=reset, clip=False, threshold_test=">",
+                        reset_timing="next" if delay else "same")
+    return lif, neuron
+
+
 @pytest.mark.parametrize("reset", ["subtract", "zero"])
 def test_snntorch_leaky_with_its_default_reset_delay(reset):
-    snn = pytest.importorskip("snntorch")
-    beta = 0.5
-    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
-                    reset_mechanism=reset, reset_delay=True)
+    lif, neuron = snntorch_pair(reset, beta=0.5, delay=True)
     currents = dyadic_currents(1)
     spk, mems = run_leaky(lif, currents)
-    neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset=reset, clip=False, threshold_test=">", reset_timing="next")
     v_pre, spikes, _ = run_spec(neuron, currents)
     assert torch.equal(spk, spikes) and torch.equal(mems, v_pre)   # its mem: pre-reset
     assert 0.05 < float(spikes.mean()) < 0.6
@@ -54,14 +60,10 @@ def test_snntorch_leaky_with_its_default_reset_delay(reset):
 
 @pytest.mark.parametrize("reset", ["subtract", "zero"])
 def test_snntorch_leaky_without_reset_delay(reset):
-    snn = pytest.importorskip("snntorch")
-    beta = 0.75
-    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
-                    reset_mechanism=reset, reset_delay=False)
+    lif, neuron = snntorch_pair(reset, beta=0.75, delay=False)
     # inputs at most v_th a step: a subtraction never leaves V above v_th (see NeuronSpec)
     currents = dyadic_currents(2, high=9)
     spk, mems = run_leaky(lif, currents)
-    neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset=reset, clip=False, threshold_test=">", reset_timing="same")
     _, spikes, v_next = run_spec(neuron, currents)
     assert torch.equal(spk, spikes) and torch.equal(mems, v_next)  # its mem: post-reset
     assert 0.05 < float(spikes.mean()) < 0.6
@@ -70,12 +72,7 @@ def test_snntorch_leaky_without_reset_delay(reset):
 def test_snntorch_subtraction_without_delay_differs_beyond_twice_the_threshold():
     # the documented limit (docs/nir.md; why its NIR import says exact: false): once a membrane
     # passes 2 v_th, snntorch's reset_delay=False subtraction is not the spec's rule
-    snn = pytest.importorskip("snntorch")
-    beta = 0.75
-    lif = snn.Leaky(beta=torch.tensor(beta, dtype=F64), threshold=torch.tensor(1.0, dtype=F64),
-                    reset_mechanism="subtract", reset_delay=False)
-    neuron = NeuronSpec(alpha=1 - beta, v_th=1.0, reset="subtract", clip=False, threshold_test=">",
-                        reset_timing="same")
+    lif, neuron = snntorch_pair("subtract", beta=0.75, delay=False)
     small = dyadic_currents(4, high=9)                  # at most v_th a step: below 2 v_th throughout
     large = dyadic_currents(4, low=8, high=25)          # 1 to 3 v_th a step
     assert torch.equal(run_leaky(lif, small)[0], run_spec(neuron, small)[1])
