@@ -186,12 +186,19 @@ def test_a_failing_task_fails_the_sweep_naming_it_and_the_ones_waiting(client, c
     assert not (ctx.cache / dask_helpers.STARTED).exists()   # the experiment never started
 
 
-def test_a_killed_worker_leaves_nothing_taken_as_a_result_and_the_task_is_redone(client, ctx, tmp_path):
+def dying_task(ctx, tmp_path):
+    """The first config of the helper figure, trained serially into a cache of its own, its plan
+    task, and that task made to kill its worker once while writing: ``(cfg, serial, task, dying)``."""
     cfg = dask_helpers.configs(ctx)[0]
     serial = replace(ctx, cache=tmp_path / "serial")
     run_item(serial, cfg, progress=False)
     (task,) = [t for t in parallel.plan_tasks(ctx, [dask_helpers]) if t.args[1] == cfg]
     dying = replace(task, fn=dask_helpers.die_once_while_writing, args=(*task.args, str(tmp_path / "killed")))
+    return cfg, serial, task, dying
+
+
+def test_a_killed_worker_leaves_nothing_taken_as_a_result_and_the_task_is_redone(client, ctx, tmp_path):
+    cfg, serial, task, dying = dying_task(ctx, tmp_path)
 
     # the scheduler allows no failure: the task fails loudly, its folder is refused until redone
     scheduler = client.cluster.scheduler
@@ -212,11 +219,7 @@ def test_a_killed_worker_leaves_nothing_taken_as_a_result_and_the_task_is_redone
 
 @pytest.mark.slow
 def test_a_killed_workers_task_is_rerun_by_the_scheduler(client, ctx, tmp_path):
-    cfg = dask_helpers.configs(ctx)[0]
-    serial = replace(ctx, cache=tmp_path / "serial")
-    run_item(serial, cfg, progress=False)
-    (task,) = [t for t in parallel.plan_tasks(ctx, [dask_helpers]) if t.args[1] == cfg]
-    dying = replace(task, fn=dask_helpers.die_once_while_writing, args=(*task.args, str(tmp_path / "killed")))
+    cfg, serial, task, dying = dying_task(ctx, tmp_path)
     sweeps.run_tasks(client, [dying], progress=False)   # the worker dies once; the task reruns on a fresh one
     assert (tmp_path / "killed").is_file() and is_cached(ctx, cfg)
     assert model_bytes(ctx, cfg) == model_bytes(serial, cfg)
