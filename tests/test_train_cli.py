@@ -254,3 +254,14 @@ def test_a_network_too_large_for_the_memory_is_refused_before_training(capsys, n
     err = fails(capsys, ["train", "autoencoder", "--dataset", SAMPLE, "--hidden", "999999", "--steps", "5",
                          "--out", str(tmp_path / "out")])
     assert "weights need at least" in err and "use smaller layers" in err
+
+
+@pytest.mark.parametrize("seed, epoch", [(1, 0), (5000, 1), (2**32 - 1, 3)])
+def test_the_epoch_order_is_the_unreduced_keys_permutation(seed, epoch):
+    # the key seed * 1_000_003 + epoch is reduced mod 2**32 for make_generator's check; torch keeps a
+    # seed's low 32 bits anyway, so checkpoints resume into the same order as with the full key
+    from training.autoencoder import _shuffle
+
+    key = seed * 1_000_003 + epoch
+    assert key > 2**32 or seed == 1
+    assert torch.equal(_shuffle(500, seed, epoch), torch.randperm(500, generator=torch.Generator().manual_seed(key)))

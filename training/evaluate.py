@@ -25,7 +25,7 @@ from models.spec import NetworkSpec
 
 from .data import load_images
 from .metrics import per_image_mse
-from .settings import check_device, check_int
+from .settings import check_choice, check_device, check_int
 
 #: Weight bit widths of the fixed-point sweep (``bit_sweep``).
 BITS = (8, 6, 4)
@@ -83,8 +83,7 @@ def evaluate(net: Network, images, kind: str = "snn", backend: str = "mirror", t
             raise ValueError("workers and scheduler run Brian2 chunks: they need an SNN and backend 'brian2' "
                              f"(got kind {kind!r}, backend {backend!r})")
         sweeps.require_distributed()
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    check_choice(kind, "kind", KINDS)
     x = check_images(images, net.spec.sizes[0] if kind == "ann" else None)
     if kind == "ann":
         if backend != "mirror":

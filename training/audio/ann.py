@@ -9,18 +9,18 @@ value over the training targets (the AE-ANN's hidden state is a ReLU output, so 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from encoders.rate import make_generator
 from models.ann import relu_mlp
 from models.spec import NetworkSpec
 from models.torch_snn import init_weights
 
 from ..defaults import ANN_OPTIMIZERS
-from ..settings import check_choice, check_number, checked, positive_int
+from ..settings import check_choice, check_int, check_number, checked, positive_int
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,8 @@ class AcAnnConfig:
 def quantize(h: torch.Tensor, levels: int, top: float) -> torch.Tensor:
     """``h`` (>= 0) rounded to ``levels`` uniform values on ``[0, top]`` (values above ``top`` are
     clipped to it; ``top`` comes from the training set, so test values may exceed it)."""
-    if not (isinstance(levels, int) and levels >= 2):
-        raise ValueError(f"levels must be an integer >= 2, got {levels!r}")
-    if not (math.isfinite(top) and top > 0):
-        raise ValueError(f"top must be a finite number > 0, got {top!r}")
+    check_int(levels, "levels", 2)
+    check_number(top, "top", 0.0, lo_open=True)
     step = top / (levels - 1)
     return torch.round(torch.clamp(h, 0.0, top) / step) * step
 
@@ -81,7 +79,7 @@ def train_ac_ann(features, targets: torch.Tensor, cfg: AcAnnConfig, seed: int = 
     if x.dim() != 2 or len(x) != len(targets):
         raise ValueError(f"features [n, n_inputs] and targets [n, N_out] must have the same n, "
                          f"got {list(x.shape)} and {list(targets.shape)}")
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
     spec = NetworkSpec(sizes=(x.shape[1], cfg.hidden, targets.shape[1]))
     weights = [w.to(device) for w in init_weights(spec, g)]
     opt = AnnConfig(optimizer=cfg.optimizer, lr=cfg.lr, weight_decay=cfg.weight_decay)

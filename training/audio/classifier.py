@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from encoders.rate import check_seed
+from encoders.rate import check_seed, make_generator
 from models.io import load_model, save_model
 from models.files import cache_root, settings_key
 from models.spec import NetworkSpec
@@ -58,7 +58,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, cfg: ClassifierConf
     (0-9). Returns ``[W0 [hidden, 784], W1 [10, hidden]]``."""
     from ..loop import batches, randperm_orders
 
-    g = torch.Generator().manual_seed(cfg.seed)
+    g = make_generator(cfg.seed)
     x = zscore(_as_maps(images)).float()
     y = torch.as_tensor(labels, dtype=torch.long)
     w = [torch.nn.Parameter(torch.randn(cfg.hidden, 784, generator=g) * (2 / 784) ** 0.5),
