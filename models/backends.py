@@ -20,7 +20,7 @@ from encoders.checks import check_choice
 from encoders.rate import make_generator
 
 from .brian_snn import TARGETS, BrianRecording, run_brian
-from .encode import ENCODE_BATCH, encode
+from .encode import ENCODE_BATCH, as_items, encode
 from .quantized import FixedPoint, QuantizedNetwork
 from .spec import NetworkSpec
 from .torch_snn import Recording, SpikingNetwork
@@ -140,9 +140,7 @@ def layer_counts(net: Network, values, seed: int = 0, backend: str = "mirror", t
     encoded one after the other from one generator (the same spikes as one encoding of all of
     them, at a slice's memory); Brian2 gets all of them in one run."""
     check_backend(backend, target)
-    x = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
-    if x.dim() < 1 or len(x) == 0:
-        raise ValueError(f"values must hold at least one item [n, ...], got shape {list(x.shape)}")
+    x = as_items(values)
     if backend == "brian2":
         spikes = encode(x, net.spec, seed=seed)
         return spikes.sum(0, dtype=torch.int64).numpy(), run(net, spikes, backend, target, device, progress=progress)

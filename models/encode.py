@@ -86,7 +86,8 @@ def is_random(encoder) -> bool:
     return "generator" in inspect.signature(encoder.encode).parameters
 
 
-def _as_items(values) -> torch.Tensor:
+def as_items(values) -> torch.Tensor:
+    """``values`` (numpy, torch or a sequence) as a tensor of items ``[n, ...]``; ValueError for no items."""
     x = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
     if x.dim() < 1 or len(x) == 0:
         raise ValueError(f"values must hold at least one item [n, ...], got shape {list(x.shape)}")
@@ -106,7 +107,7 @@ def encode(values, spec: NetworkSpec, seed: int | None = 0, generator: torch.Gen
     and returns them as ``[T, n, N]``.
     ValueError (naming the sizes) when the encoder's output does not fit the input layer.
     """
-    x = _as_items(values)
+    x = as_items(values)
     if spec.encoder.name == SPIKES:
         return _given_spikes(x, spec)
     x = x.reshape(len(x), -1)
@@ -149,7 +150,7 @@ def check_values_fit(values, spec: NetworkSpec, what: str = "values") -> None:
     memory of two items. Nothing to check for a ``spikes`` spec."""
     if spec.encoder.name == SPIKES:
         return
-    x = _as_items(values)
+    x = as_items(values)
     flat = x.reshape(len(x), -1)
     if not flat.is_floating_point():
         flat = flat.to(torch.float32)
@@ -184,7 +185,7 @@ def target_spikes(values, spec: NetworkSpec, input_spikes: torch.Tensor | None =
     seed 0 when None) when the output layer has the input layer's size; the ``regular`` rate code
     of the values at ``1 / dt`` (``target_encoder``) when the output layer has one neuron per value
     but the input layer does not (``receptive_fields``); None otherwise."""
-    x = _as_items(values)
+    x = as_items(values)
     kind = target_kind(spec, x[0].numel())
     if kind == "input":
         return encode(x, spec) if input_spikes is None else input_spikes
@@ -205,7 +206,7 @@ def target_counts(values, spec: NetworkSpec, input_counts=None) -> np.ndarray | 
     """The spike counts per item of ``target_spikes``, int64 ``[n, sizes[-1]]``: ``input_counts``
     (the input spikes' counts, ``[n, sizes[0]]``) when the target is the input, the rate code's
     counts, or None."""
-    x = _as_items(values)
+    x = as_items(values)
     kind = target_kind(spec, x[0].numel())
     if kind == "input":
         return np.asarray(input_counts) if input_counts is not None else encode(x, spec).sum(0, dtype=torch.int64).numpy()

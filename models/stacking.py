@@ -24,7 +24,7 @@ import torch
 from encoders.rate import make_generator
 
 from .backends import Network
-from .encode import ENCODE_BATCH, SPIKES, encode
+from .encode import ENCODE_BATCH, SPIKES, as_items, encode
 from .spec import EncoderSpec, NetworkSpec
 
 
@@ -79,7 +79,7 @@ def source_spikes(outer: Network, values, seed: int | None = 0, generator: torch
     part = encoder_part(outer)
     g = make_generator(seed, generator)
     model = part.mirror(device)
-    x = values if isinstance(values, torch.Tensor) else torch.as_tensor(values)
+    x = as_items(values)
     parts = []
     for a in range(0, len(x), ENCODE_BATCH):
         spikes = encode(x[a:a + ENCODE_BATCH], part.spec, generator=g)

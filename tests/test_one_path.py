@@ -121,3 +121,28 @@ def test_the_rate_target_follows_the_receptive_fields_bounds():
     x = torch.tensor([[0.0, 51.0, 127.5, 255.0]])
     assert encode(x, spec).shape == (10, 1, 20)
     assert target_spikes(x, spec).sum(0).tolist() == [[0, 2, 5, 10]]      # floor(T * (x - min) / (max - min))
+
+
+@pytest.mark.parametrize("name", ["poisson", "latency"])
+def test_items_encoded_and_run_in_slices_get_the_spikes_of_one_encoding(monkeypatch, name):
+    # encode, layer_counts' mirror and stacking's source_spikes work in slices of ENCODE_BATCH /
+    # MIRROR_BATCH items from one generator: slices of 3 must give the spikes and counts of one slice
+    import models.backends as backends
+    import models.encode as encode_module
+    import models.stacking as stacking
+
+    spec = autoencoder_spec(hidden=12).with_(encoder=EncoderSpec(name, {"max_rate": 300.0} if name == "poisson"
+                                                                  else {}))
+    net = Network(spec, init_weights(spec, torch.Generator().manual_seed(2), scale=0.3))
+    x = torch.rand(10, 784, generator=torch.Generator().manual_seed(5))
+    whole = encode(x, spec, seed=4)
+    inputs, run = layer_counts(net, x, seed=4, progress=False)
+    code = stacking.source_spikes(net, x, seed=4)
+    for module in (encode_module, backends, stacking):
+        monkeypatch.setattr(module, "ENCODE_BATCH", 3)
+    monkeypatch.setattr(backends, "MIRROR_BATCH", 3)
+    assert torch.equal(encode(x, spec, seed=4), whole)
+    sliced_inputs, sliced = layer_counts(net, x, seed=4, progress=False)
+    assert np.array_equal(sliced_inputs, inputs) and np.array_equal(inputs, whole.sum(0, dtype=torch.int64).numpy())
+    assert all(np.array_equal(a, b) for a, b in zip(sliced.counts, run.counts))
+    assert torch.equal(stacking.source_spikes(net, x, seed=4), code) and int(code.sum()) > 0

@@ -176,6 +176,8 @@ def test_no_items_and_a_fixed_point_outer_model_are_refused():
         layer_counts(net, torch.zeros(0, 784), progress=False)
     with pytest.raises(ValueError, match="fixed-point"):
         source_spikes(net.with_bits(8), torch.zeros(2, 784))
+    with pytest.raises(ValueError, match="at least one item"):
+        source_spikes(net, torch.zeros(0, 784))
 
 
 def test_resuming_b_checks_it_was_trained_on_the_same_a(tmp_path, trained, capsys):
