@@ -10,6 +10,7 @@ steps; items run back to back in Brian2, each from rest, as in the mirror).
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import torch
 from encoders.checks import check, is_binary
 
 from .backends import Network, Run, run
-from .files import atomic_path
+from .files import write_bytes_atomic
 from .spec import MAX_STEPS, NetworkSpec
 
 #: The most spikes ``read_input_spikes`` loads (T * batch * N_in values, float64 in the mirror).
@@ -77,11 +78,7 @@ def layer_spikes(net: Network, spikes: torch.Tensor, backend: str = "mirror", ta
 def save_layer_spikes(path: str | os.PathLike, layers: list[np.ndarray]) -> Path:
     """Write every layer's spikes (uint8 ``[T, batch, N]``) to the ``.npz`` file ``path`` as
     ``layer1``, ``layer2``, ..., atomically. Returns the path."""
-    path = Path(path)
     arrays = {f"layer{i + 1}": np.ascontiguousarray(s, dtype=np.uint8) for i, s in enumerate(layers)}
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-    return path
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return write_bytes_atomic(path, buffer.getbuffer())

@@ -86,6 +86,22 @@ def test_simulate_saves_every_layer_the_same_in_brian2_and_the_mirror(tmp_path, 
     assert report["agree"] and report["n"] == 4
 
 
+def test_fixed_point_layers_saved_from_brian2_equal_the_quantized_mirror(tmp_path, model_file, capsys):
+    path, _, _ = model_file
+    np.save(tmp_path / "in.npy", spikes(steps=13))
+    outs = {}
+    for backend in ("mirror", "brian2"):
+        out = tmp_path / f"{backend}.npz"
+        assert main(["simulate", "--model", path, "--input-spikes", str(tmp_path / "in.npy"), "--backend", backend,
+                     "--target", "numpy", "--weight-bits", "6", "--save-spikes", str(out), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["fixed_point"]
+        with np.load(out) as f:
+            outs[backend] = {k: f[k] for k in f.files}
+    assert sorted(outs["mirror"]) == sorted(outs["brian2"]) == ["layer1", "layer2"]
+    for name, a in outs["mirror"].items():
+        assert np.array_equal(a, outs["brian2"][name]) and 0.02 < a.mean() < 0.9
+
+
 def test_simulate_refuses_before_the_work(tmp_path, model_file, capsys):
     path, _, _ = model_file
     np.save(tmp_path / "in.npy", spikes(n=8))

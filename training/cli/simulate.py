@@ -86,8 +86,8 @@ def _simulate_spikes(args) -> int:
         save_layer_spikes(args.save_spikes, layers)
     steps, batch = spikes.shape[:2]
     report = {"input_spikes": args.input_spikes, "steps": steps, "batch": batch, "backend": args.backend,
-              "target": args.target if args.backend == "brian2" else None, "seconds": result.seconds,
-              "spikes_per_item": [float(spikes.sum()) / batch] + [float(s.sum(dtype=np.int64)) / batch
+              "target": args.target if args.backend == "brian2" else None, "fixed_point": net.describe(),
+              "seconds": result.seconds, "spikes_per_item": [float(spikes.sum()) / batch] + [float(s.sum(dtype=np.int64)) / batch
                                                                    for s in layers],
               "save_spikes": args.save_spikes}
     if args.json:
