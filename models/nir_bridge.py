@@ -198,10 +198,10 @@ def _copy_tree(node):
 class Convention:
     """How a framework writes its LIF into NIR and which neuron it runs (docs/nir.md).
 
-    name: one of ``CONVENTIONS``; reset, reset_timing, threshold_test, clip: the update rule of
-    its neuron (the defaults of ``from_nir``'s reset and timing); default_dt: the spec's dt when
-    none is given (None: tau means nothing without the step, ``from_nir`` needs ``dt``); decay,
-    input_scale: how the per-step decay and input scale are read (docs/nir.md)."""
+    name: one of ``CONVENTIONS``; reset, reset_timing, threshold_test, clip, decay_form: the
+    update rule of its neuron (the defaults of ``from_nir``'s reset and timing; how tau gives the
+    per-step decay); default_dt: the spec's dt when none is given (None: tau means nothing without
+    the step, ``from_nir`` needs ``dt``). How each reads the decay and input scale: docs/nir.md."""
 
     name: str
     reset: str
@@ -209,22 +209,15 @@ class Convention:
     threshold_test: str
     clip: bool
     default_dt: float | None
-    decay: str
-    input_scale: str
+    decay_form: str
 
 
 #: ``CONVENTIONS`` as ``Convention``s (``spikesynth``: the defaults without spikesynth metadata;
 #: with it, the metadata's rule).
 CONVENTION = {
-    "spikesynth": Convention("spikesynth", "zero", "same", ">", False, None,
-                             "alpha from the metadata; without it alpha = dt / tau",
-                             "alpha * r (1 as exported: r = 1 / alpha)"),
-    "snntorch": Convention("snntorch", "subtract", "next", ">", False, 1e-3,
-                           "beta recovered from tau = 1e-4 / (1 - beta); alpha = 1 - beta",
-                           "r * 1e-4 / tau (1 as exported: r = tau / 1e-4)"),
-    "norse": Convention("norse", "zero", "same", ">", False, None,
-                        "tau_mem_inv recovered from tau = dt / tau_mem_inv; alpha = dt * tau_mem_inv",
-                        "alpha * r (norse writes r = 1 and scales its input by alpha)"),
+    "spikesynth": Convention("spikesynth", "zero", "same", ">", False, None, "linear"),
+    "snntorch": Convention("snntorch", "subtract", "next", ">", False, 1e-3, "exp"),
+    "norse": Convention("norse", "zero", "same", ">", False, None, "linear"),
 }
 
 
@@ -603,7 +596,7 @@ def from_nir(graph, convention: str, dt: float | None = None, reset: str | None 
     else:
         rule = dict(threshold_test=conv.threshold_test, clip=conv.clip, reset=conv.reset,
                     reset_timing=conv.reset_timing,
-                    decay_form="exp" if convention == "snntorch" else "linear")
+                    decay_form=conv.decay_form)
     if reset is not None:
         rule["reset"] = check_choice(reset, "reset", ("zero", "subtract"))
     if reset_timing is not None:

@@ -30,6 +30,14 @@ def test_the_light_brian2_targets_are_the_networks():
     assert BRIAN2_TARGETS == TARGETS == cli.TARGETS
 
 
+def test_the_light_nir_conventions_are_the_bridges():
+    pytest.importorskip("nir")
+    from models.nir_bridge import CONVENTIONS
+    from training.cli import nir as cli_nir
+
+    assert cli_nir.CONVENTIONS == CONVENTIONS
+
+
 def test_unbuilt_subcommand_says_so(monkeypatch, capsys):
     monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + [("ghost", "training.no_such_module", "not there")])
     assert cli.main(["ghost"]) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from training.cli import options
+from training.defaults import BRIAN2_TARGETS
 
 
 def configure_demo(parser) -> None:
@@ -18,7 +19,7 @@ def configure_demo(parser) -> None:
     parser.add_argument("--epochs", type=int, default=5, help="passes over the 1,000 sample images (default 5)")
     parser.add_argument("--compare-images", type=int, default=20,
                         help="test images run through Brian2 and the mirror (default 20)")
-    parser.add_argument("--target", default="numpy", choices=("numpy", "cython", "cpp_standalone"),
+    parser.add_argument("--target", default="numpy", choices=BRIAN2_TARGETS,
                         help="Brian2 code generation target of the comparison (default numpy: no compiler needed)")
     parser.add_argument("--device", default="cpu", help="torch device of the training: cpu or cuda[:N] (default cpu)")
     parser.add_argument("--seed", type=options.seed, default=1)

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 
-from training.defaults import BRIAN2_TARGETS as TARGETS, IMAGE_DATASETS
+from training.defaults import BRIAN2_TARGETS as TARGETS
 from training.cli import options
 
 
 def _common(parser, n_default: int, device_default: str) -> None:
     parser.add_argument("--model", required=True, help="model file (safetensors written by save_model)")
-    parser.add_argument("--dataset", default=IMAGE_DATASETS[0], metavar="NAME|PATH",
-                        help="mnist or fashion-mnist, or your own images (an .npz file or a folder of PNG/JPEG)")
+    options.add_dataset_option(parser)
     parser.add_argument("--split", default="test", choices=("train", "test"))
     parser.add_argument("--n", type=int, default=n_default, help="number of images (the first n of the split)")
     parser.add_argument("--data-dir", default=None, help="dataset directory (default: $SPIKESYNTH_DATA)")
