@@ -265,7 +265,7 @@ class State(Encoder):
         if arr.ndim not in (2, 3) or arr.shape[-1] != self.features or arr.shape[0] < 2:
             raise ValueError(f"observations must have shape [S, F] or [S, B, F] with S >= 2 steps and "
                              f"F = {self.features}, got {list(arr.shape)}")
-        scaled = self.scale(arr.reshape(arr.shape[0], -1, self.features).reshape(-1, self.features))
+        scaled = self.scale(arr.reshape(-1, self.features))
         scaled = scaled.reshape(arr.shape[0], -1, self.features)
         largest = np.abs(np.diff(scaled, axis=0)).max(axis=(0, 1))
         if not (largest > 0).all():
@@ -273,11 +273,6 @@ class State(Encoder):
                              f"no threshold fits them")
         span = np.asarray(self.high) - np.asarray(self.low)
         return dataclasses.replace(self, threshold=tuple(float(v) for v in largest * span))
-
-    @classmethod
-    def from_space(cls, space, steps: int = 10, low=None, high=None, **params) -> "State":
-        """See ``encoders.state.from_space``."""
-        return from_space(space, steps=steps, low=low, high=high, **params)
 
 
 def from_space(space, steps: int = 10, low=None, high=None, **params) -> State:

@@ -50,7 +50,7 @@ class Network:
         from .io import load_model
 
         spec, weights, meta = load_model(path, kind=kind)
-        return cls(spec, weights, meta["biases"], None if weight_bits is None else FixedPoint(weight_bits=weight_bits))
+        return cls(spec, weights, meta["biases"]).with_bits(weight_bits)
 
     def with_bits(self, weight_bits: int | None) -> "Network":
         """The same network, float64 (None) or fixed point with ``weight_bits``-bit weights."""

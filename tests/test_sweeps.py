@@ -310,7 +310,7 @@ def test_a_build_slot_is_checked_before_any_run(tiny_model):
     from models.backends import Network, run
 
     net = Network.from_file(tiny_model)
-    spikes = torch.zeros(net.spec.steps, 1, net.spec.sizes[0])   # (no spike at all: refused later)
+    spikes = torch.zeros(net.spec.steps, 1, net.spec.sizes[0])   # the slot is checked before the spikes
     with pytest.raises(ValueError, match="build_slot must be an integer >= 0"):
         run(net, spikes, "brian2", "cpp_standalone", build_slot=-1)
 
