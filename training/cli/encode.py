@@ -81,7 +81,7 @@ def run_encode(args) -> int:
         return 0
     if args.plot:
         check_output_file(args.plot, "--plot", PLOT_FORMATS)
-    encoders.encoder_class(args.encoder)   # an unknown name before the data is read
+    _spec(args, 1)   # an unknown encoder or a bad parameter before the data is read
     images, labels = load_images(args.dataset, args.split, data_dir=args.data_dir, as_float=True)
     if not 0 <= args.index < len(images):
         raise ValueError(f"--index must be in [0, {len(images) - 1}] for {args.dataset} {args.split}, "
