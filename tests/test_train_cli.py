@@ -24,9 +24,16 @@ class Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("trainer", ["paper", "bptt", "ann-adam"])  # a second or two each
-def test_resume_after_interruption_gives_bit_identical_weights(tmp_path, trainer):
-    whole = train_autoencoder(TrainConfig(trainer=trainer, **TINY), tmp_path / "whole", DATA, progress=False)
+@pytest.mark.parametrize("trainer, extra", [("paper", {}), ("bptt", {}), ("ann-adam", {}),  # a second or two each
+                                            ("paper", {"encoder": "latency"}), ("bptt", {"hidden": (24, 12, 24)}),
+                                            ("paper", {"stack_on": "A"})],
+                         ids=["paper", "bptt", "ann-adam", "latency", "deep", "stacked"])
+def test_resume_after_interruption_gives_bit_identical_weights(tmp_path, trainer, extra):
+    if "stack_on" in extra:   # B on the code-layer spikes of an A: its spikes drawn from the same generator
+        train_autoencoder(TrainConfig(**TINY), tmp_path / "A", DATA, progress=False)
+        extra = {"stack_on": str(tmp_path / "A" / "model.safetensors"), "hidden": 8}
+    settings = {**TINY, **extra}
+    whole = train_autoencoder(TrainConfig(trainer=trainer, **settings), tmp_path / "whole", DATA, progress=False)
 
     def interrupt(number, record):
         if number == 4:  # after the checkpoint of batch 3, before the end
@@ -34,10 +41,10 @@ def test_resume_after_interruption_gives_bit_identical_weights(tmp_path, trainer
 
     cut = tmp_path / "cut"
     with pytest.raises(Stop):
-        train_autoencoder(TrainConfig(trainer=trainer, checkpoint_every=3, **TINY), cut, DATA, progress=False,
+        train_autoencoder(TrainConfig(trainer=trainer, checkpoint_every=3, **settings), cut, DATA, progress=False,
                           on_batch=interrupt)
     assert (cut / CHECKPOINT_FILE).is_file() and not (cut / "model.safetensors").exists()
-    resumed = train_autoencoder(TrainConfig(trainer=trainer, checkpoint_every=3, **TINY), cut, DATA,
+    resumed = train_autoencoder(TrainConfig(trainer=trainer, checkpoint_every=3, **settings), cut, DATA,
                                 resume=True, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(whole.weights, resumed.weights))
     assert resumed.history == whole.history
