@@ -70,13 +70,15 @@ def test_export_import_round_trip_is_bit_for_bit(tmp_path, name, dtype):
     assert all(a.dtype == b.dtype and torch.equal(a, b) for a, b in zip(imported.biases or [], biases or []))
 
 
-def test_export_for_another_time_step_keeps_the_spec(tmp_path):
-    spec = SPECS["paper"]
+@pytest.mark.parametrize("name", ["paper", "exp-decay"])
+def test_export_for_another_time_step_keeps_the_spec(tmp_path, name):
+    spec = SPECS[name]
     weights, _ = model(spec)
     path = export_nir(tmp_path / "net.nir", spec, weights, dt=SNNTORCH_DT)
     graph = nir.read(path)
     assert graph.metadata["dt"] == SNNTORCH_DT
-    assert np.array_equal(graph.nodes["lif1"].tau, np.full(7, SNNTORCH_DT / spec.neuron.alpha))
+    if name == "paper":   # tau = dt / alpha for the linear decay
+        assert np.array_equal(graph.nodes["lif1"].tau, np.full(7, SNNTORCH_DT / spec.neuron.alpha))
     assert from_nir(path, "spikesynth").spec == spec
     assert from_nir(path, "spikesynth", dt=2e-3).spec == spec.with_(dt=2e-3)   # --dt: the step; alpha stays
 
